@@ -1,0 +1,13 @@
+// Package api serves Lode's HTTP API, which is Grafana Loki's: push
+// (protobuf+snappy and JSON), query and query_range, labels, label values,
+// series, tail, and the operational endpoints /ready, /metrics, /flush and
+// /config. Request parameters are parsed the way Loki parses them (every
+// time format Loki accepts, Loki's defaults), responses use Loki's JSON
+// shapes, and errors are plain-text bodies with Loki-style messages.
+//
+// errors.go is the one place where Lode's sentinel errors are mapped to
+// HTTP status codes.
+//
+// Server is goroutine-safe: net/http calls its handlers concurrently. The
+// components it calls (distributor, engine, querier) must be too.
+package api

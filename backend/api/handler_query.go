@@ -1,0 +1,218 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/lode-logs/lode/backend/engine"
+	"github.com/lode-logs/lode/backend/index"
+	"github.com/lode-logs/lode/backend/logql"
+)
+
+// handleQueryRange serves /loki/api/v1/query_range.
+func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request, tenant string) {
+	if err := r.ParseForm(); err != nil {
+		writeError(w, badRequest("invalid form: %v", err))
+		return
+	}
+	p, err := s.rangeParams(r, tenant)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.runQuery(w, r, p)
+}
+
+// handleQuery serves /loki/api/v1/query (an instant query).
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, tenant string) {
+	if err := r.ParseForm(); err != nil {
+		writeError(w, badRequest("invalid form: %v", err))
+		return
+	}
+	p := engine.Params{Tenant: tenant, Query: r.Form.Get("query"), Instant: true}
+	at, err := parseTime(r.Form.Get("time"), s.now())
+	if err != nil {
+		writeError(w, badRequest("invalid time: %v", err))
+		return
+	}
+	p.Start, p.End = at, at
+	if p.Limit, err = parseLimit(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	if p.Direction, err = parseDirection(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	s.runQuery(w, r, p)
+}
+
+func (s *Server) rangeParams(r *http.Request, tenant string) (engine.Params, error) {
+	p := engine.Params{Tenant: tenant, Query: r.Form.Get("query")}
+	var err error
+	if p.Start, p.End, err = timeRange(r, s.now()); err != nil {
+		return p, err
+	}
+	if p.Limit, err = parseLimit(r); err != nil {
+		return p, err
+	}
+	if p.Direction, err = parseDirection(r); err != nil {
+		return p, err
+	}
+	if p.Step, err = parseStep(r, p.Start, p.End); err != nil {
+		return p, err
+	}
+	if iv := r.Form.Get("interval"); iv != "" {
+		if p.Interval, err = parseDuration(iv); err != nil {
+			return p, badRequest("invalid interval: %v", err)
+		}
+	}
+	return p, nil
+}
+
+func (s *Server) runQuery(w http.ResponseWriter, r *http.Request, p engine.Params) {
+	if p.Query == "" {
+		writeError(w, badRequest("query parameter is required"))
+		return
+	}
+	ctx := r.Context()
+	if s.opts.MaxQueryTimeout > 0 {
+		var cancel func()
+		ctx, cancel = context.WithTimeout(ctx, s.opts.MaxQueryTimeout)
+		defer cancel()
+	}
+	res, err := s.deps.Engine.Query(ctx, p)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(res.AppendJSON(nil))
+}
+
+// selectorParam parses the optional query= of the label endpoints into
+// matchers.
+func selectorParam(r *http.Request, name string) ([]*labels.Matcher, error) {
+	q := r.Form.Get(name)
+	if q == "" {
+		return nil, nil
+	}
+	expr, err := logql.Parse(q)
+	if err != nil {
+		return nil, err
+	}
+	ms := logql.Matchers(expr)
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	return ms[0], nil
+}
+
+// labelRange is the time range of the label endpoints: start/end/since as
+// for queries, as int64 nanoseconds with an inclusive end.
+func (s *Server) labelRange(r *http.Request) (int64, int64, error) {
+	start, end, err := timeRange(r, s.now())
+	if err != nil {
+		return 0, 0, err
+	}
+	return start.UnixNano(), end.UnixNano(), nil
+}
+
+func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request, tenant string) {
+	if err := r.ParseForm(); err != nil {
+		writeError(w, badRequest("invalid form: %v", err))
+		return
+	}
+	from, through, err := s.labelRange(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ms, err := selectorParam(r, "query")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	names, err := s.deps.Querier.LabelNames(r.Context(), tenant, from, through, ms)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, dataResponse{Status: "success", Data: nonNil(names)})
+}
+
+func (s *Server) handleLabelValues(w http.ResponseWriter, r *http.Request, tenant string) {
+	if err := r.ParseForm(); err != nil {
+		writeError(w, badRequest("invalid form: %v", err))
+		return
+	}
+	from, through, err := s.labelRange(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ms, err := selectorParam(r, "query")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	values, err := s.deps.Querier.LabelValues(r.Context(), tenant, r.PathValue("name"), from, through, ms)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, dataResponse{Status: "success", Data: nonNil(values)})
+}
+
+func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request, tenant string) {
+	if err := r.ParseForm(); err != nil {
+		writeError(w, badRequest("invalid form: %v", err))
+		return
+	}
+	from, through, err := s.labelRange(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	selectors := r.Form["match[]"]
+	if len(selectors) == 0 {
+		selectors = r.Form["match"]
+	}
+	if len(selectors) == 0 {
+		writeError(w, badRequest("0 matchers provided: at least one match[] selector is required"))
+		return
+	}
+	var all []index.Stream
+	for _, sel := range selectors {
+		expr, err := logql.Parse(sel)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		for _, ms := range logql.Matchers(expr) {
+			streams, err := s.deps.Querier.Series(r.Context(), tenant, from, through, ms)
+			if err != nil {
+				writeError(w, err)
+				return
+			}
+			all = append(all, streams...)
+		}
+	}
+	slices.SortFunc(all, func(a, b index.Stream) int { return labels.Compare(a.Labels, b.Labels) })
+	all = slices.CompactFunc(all, func(a, b index.Stream) bool { return a.Fingerprint == b.Fingerprint })
+	out := make([]map[string]string, 0, len(all))
+	for _, st := range all {
+		out = append(out, st.Labels.Map())
+	}
+	writeJSON(w, dataResponse{Status: "success", Data: out})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

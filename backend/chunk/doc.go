@@ -1,0 +1,38 @@
+// Package chunk owns Lode's on-disk chunk format (version 1, FORMAT.md): the
+// object that holds the entries of one stream over a time range, made of
+// independently compressed blocks, a block index with per-block token
+// filters, and a checksummed footer.
+//
+// Main types:
+//   - BlockBuilder accumulates entries of a head block in any order and
+//     Encode turns them into an encoded block plus its BlockMeta. The block
+//     depends only on the set of entries: entries are sorted by (timestamp,
+//     line) and identical adjacent (timestamp, line) entries are dropped.
+//   - Encode assembles header, blocks, block index and footer into a chunk;
+//     the bytes depend only on the header and the set of blocks. ObjectKey
+//     names it by content.
+//   - Decode checks header, index and footer checksums and returns a Chunk;
+//     Chunk.Entries and BlockEntries iterate entries in either direction,
+//     skipping blocks outside the time range or ruled out by needles
+//     (BlockMeta.MayContain never gives a false negative), and verify each
+//     block's checksum when it is read. Bad bytes give ErrCorrupt, never a
+//     panic.
+//
+// Invariants: blocks hold at most MaxBlockSize bytes per section; every
+// byte read from outside is checked (CRC32-C on header, index, footer and
+// each block, then bounds on every length) before it is trusted.
+//
+// Goroutine-safety: a Chunk is safe for concurrent reads; iterators and
+// BlockBuilders are not, and ReadOptions.Stats must not be shared between
+// concurrent reads. Codec state is process-wide and goroutine-safe: one zstd
+// encoder per level and one zstd decoder, created on first use (EncodeAll
+// and DecodeAll run on the caller's goroutine), and a sync.Pool of block
+// reader buffers. The package starts no goroutines of its own (the zstd
+// decoder keeps no background goroutines for DecodeAll).
+//
+// Buffers: Decode aliases the data passed in, which must stay unchanged
+// while the Chunk is used. Entry.Line returned by an iterator aliases a
+// pooled buffer and is valid until the next Next or Close; Metadata labels
+// may be retained. BlockBuilder.Append copies its arguments; Encode appends
+// to dst and the returned BlockMeta owns its Filter.
+package chunk

@@ -1,0 +1,156 @@
+package chunk
+
+import (
+	"github.com/lode-logs/lode/backend/iter"
+	"github.com/lode-logs/lode/backend/model"
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// ReadOptions tune a read.
+type ReadOptions struct {
+	Needles        [][]byte   // skip blocks for which MayContain(needle) is false for any needle
+	TimestampsOnly bool       // decode timestamps only; Entry.Line and Metadata stay nil
+	Stats          *ReadStats // optional; counters are added to (not goroutine-safe)
+}
+
+// ReadStats counts the work of reads. Counters are only ever added to.
+type ReadStats struct {
+	BlocksTotal, BlocksSkipped, BlocksDecoded int64
+	Entries                                   int64
+	CompressedBytes, DecompressedBytes        int64
+}
+
+func (s *ReadStats) addRead(compressed, decompressed int) {
+	if s != nil {
+		s.CompressedBytes += int64(compressed)
+		s.DecompressedBytes += int64(decompressed)
+	}
+}
+
+// blockIter iterates the entries of one block with from <= ts < through.
+// The block is decoded on the first Next.
+type blockIter struct {
+	data          []byte
+	meta          *BlockMeta
+	from, through int64
+	dir           model.Direction
+	opts          *ReadOptions
+	verify        bool
+	countEntries  bool // add yielded entries to opts.Stats
+	tsOnly        bool // decode timestamps only
+
+	r      *blockReader
+	loaded bool
+	// Entries [lo, hi) are in range. Forward returns i++ up to hi.
+	// Backward returns runs of equal timestamps from the last run to the
+	// first, each run in ascending line order (iter.EntryLess): i goes from
+	// runLo up to runHi.
+	lo, hi       int
+	i            int
+	runLo, runHi int
+	cur          model.Entry
+	err          error
+}
+
+// BlockEntries iterates one encoded block on its own (data is exactly the
+// block's meta.Length bytes). It verifies the block checksum and honours
+// Needles (yielding nothing if the filter rules the block out) and
+// TimestampsOnly. Returned Line slices are valid until the next Next.
+func BlockEntries(data []byte, meta BlockMeta, from, through int64, dir model.Direction, o ReadOptions) iter.Iterator[model.Entry] {
+	if err := meta.validate(); err != nil {
+		return iter.Error[model.Entry](err)
+	}
+	if st := o.Stats; st != nil {
+		st.BlocksTotal++
+	}
+	if !meta.overlaps(from, through) || !meta.mayContainAll(o.Needles) {
+		if st := o.Stats; st != nil {
+			st.BlocksSkipped++
+		}
+		return iter.Empty[model.Entry]()
+	}
+	return newBlockIter(data, &meta, from, through, dir, &o, true)
+}
+
+func newBlockIter(data []byte, m *BlockMeta, from, through int64, dir model.Direction, o *ReadOptions, verify bool) *blockIter {
+	return &blockIter{data: data, meta: m, from: from, through: through, dir: dir, opts: o, verify: verify, countEntries: true, tsOnly: o.TimestampsOnly}
+}
+
+func (it *blockIter) load() bool {
+	it.loaded = true
+	it.r = getBlockReader()
+	if st := it.opts.Stats; st != nil {
+		st.BlocksDecoded++
+	}
+	if err := it.r.load(it.data, it.meta, it.tsOnly, it.verify, it.opts.Stats); err != nil {
+		it.err = err
+		return false
+	}
+	it.lo, it.hi = it.r.bounds(it.from, it.through)
+	it.i, it.runLo, it.runHi = it.lo, it.hi, it.hi
+	if it.dir == model.Backward {
+		it.i = it.hi
+	}
+	return true
+}
+
+// nextIndex returns the index of the next entry to yield, or -1.
+func (it *blockIter) nextIndex() int {
+	if it.dir == model.Forward {
+		if it.i >= it.hi {
+			return -1
+		}
+		it.i++
+		return it.i - 1
+	}
+	if it.i >= it.runHi {
+		if it.runLo <= it.lo {
+			return -1
+		}
+		ts := it.r.ts
+		it.runHi = it.runLo
+		it.runLo--
+		for it.runLo > it.lo && ts[it.runLo-1] == ts[it.runHi-1] {
+			it.runLo--
+		}
+		it.i = it.runLo
+	}
+	it.i++
+	return it.i - 1
+}
+
+func (it *blockIter) Next() bool {
+	if !it.loaded && !it.load() {
+		return false
+	}
+	if it.err != nil || it.r == nil {
+		return false
+	}
+	i := it.nextIndex()
+	if i < 0 {
+		return false
+	}
+	it.cur.Timestamp = it.r.ts[i]
+	if !it.tsOnly {
+		it.cur.Line = it.r.line(i)
+		it.cur.Metadata = it.r.metadata(i)
+	} else {
+		it.cur.Metadata = labels.EmptyLabels()
+	}
+	if st := it.opts.Stats; st != nil && it.countEntries {
+		st.Entries++
+	}
+	return true
+}
+
+func (it *blockIter) At() model.Entry { return it.cur }
+func (it *blockIter) Err() error      { return it.err }
+
+func (it *blockIter) Close() error {
+	if it.r != nil {
+		putBlockReader(it.r)
+		it.r = nil
+	}
+	it.cur = model.Entry{}
+	return nil
+}

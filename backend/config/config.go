@@ -1,0 +1,138 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/lode-logs/lode/backend/api"
+	"github.com/lode-logs/lode/backend/cluster"
+	"github.com/lode-logs/lode/backend/distributor"
+	"github.com/lode-logs/lode/backend/ingester"
+	"github.com/lode-logs/lode/backend/limits"
+	"github.com/lode-logs/lode/backend/objstore"
+	"github.com/lode-logs/lode/backend/querier"
+)
+
+// Config is the whole configuration of a lode process.
+type Config struct {
+	Target      string             `yaml:"target"`
+	AuthEnabled bool               `yaml:"auth_enabled"`
+	DataDir     string             `yaml:"data_dir"`
+	LogLevel    string             `yaml:"log_level"`
+	Server      api.Config         `yaml:"server"`
+	Storage     objstore.Config    `yaml:"storage"`
+	Cluster     cluster.Config     `yaml:"cluster"`
+	Ingester    ingester.Config    `yaml:"ingester"`
+	Distributor distributor.Config `yaml:"distributor"`
+	Limits      limits.Config      `yaml:"limits"`
+	Querier     querier.Config     `yaml:"querier"`
+}
+
+// RegisterFlags registers every flag of every section.
+func (c *Config) RegisterFlags(f *flag.FlagSet) {
+	f.StringVar(&c.Target, "target", "all", "Comma-separated roles this process runs: all.")
+	f.BoolVar(&c.AuthEnabled, "auth.enabled", false, "Require X-Scope-OrgID on every request (multi-tenancy); when off every request belongs to tenant \"fake\".")
+	f.StringVar(&c.DataDir, "data.dir", "./data", "Directory for Badger, Raft and (with the filesystem backend) chunks.")
+	f.StringVar(&c.LogLevel, "log.level", "info", "Log level: debug, info, warn or error.")
+	c.Server.RegisterFlags(f)
+	c.Storage.RegisterFlags(f)
+	c.Cluster.RegisterFlags(f)
+	c.Ingester.RegisterFlags(f)
+	c.Distributor.RegisterFlags(f)
+	c.Limits.RegisterFlags(f)
+	c.Querier.RegisterFlags(f)
+}
+
+// Validate checks every section and joins their errors.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Target != "all" {
+		errs = append(errs, fmt.Errorf("target %q is not supported: use all", c.Target))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data.dir must not be empty"))
+	}
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	for _, v := range []interface{ Validate() error }{
+		&c.Server, &c.Storage, &c.Cluster, &c.Ingester, &c.Distributor, &c.Limits, &c.Querier,
+	} {
+		if err := v.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ParseLogLevel parses a -log.level value.
+func ParseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("log.level %q is not one of debug, info, warn, error", s)
+	}
+	return l, nil
+}
+
+// Load builds the configuration from command-line arguments: defaults,
+// then the -config.file YAML, then the flags given. Errors name the flag,
+// key or line at fault. output receives flag usage on -help.
+func Load(args []string, output io.Writer) (*Config, error) {
+	c := &Config{}
+	f := flag.NewFlagSet("lode", flag.ContinueOnError)
+	f.SetOutput(output)
+	var file string
+	f.StringVar(&file, "config.file", "", "YAML configuration file; flags given on the command line override it.")
+	c.RegisterFlags(f)
+	if err := f.Parse(args); err != nil {
+		return nil, err
+	}
+	if f.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: lode takes flags only", f.Arg(0))
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read config file: %w", err)
+		}
+		if err := decodeYAML(b, c); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", file, err)
+		}
+		// Flags given on the command line win over the file.
+		if err := f.Parse(args); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return c, nil
+}
+
+func decodeYAML(b []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	err := dec.Decode(c)
+	var te *yaml.TypeError
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		return nil
+	case errors.As(err, &te):
+		return errors.New(strings.Join(te.Errors, "; "))
+	default:
+		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+}
+
+// YAML returns the effective configuration as YAML, secrets redacted.
+func (c *Config) YAML() ([]byte, error) {
+	return yaml.Marshal(c)
+}

@@ -1,0 +1,161 @@
+package ingester
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/lode-logs/lode/backend/chunk"
+)
+
+// Config holds the ingester's settings. The flag defaults registered by
+// RegisterFlags are the only defaults.
+//
+// Sync writes (-ingester.sync-writes): without it, an acknowledged Push has
+// been written into Badger's memory-mapped files, so it survives a crash of
+// the process (kill -9, OOM kill, panic) through the OS page cache but not a
+// crash of the machine or a power loss in the following seconds. With it,
+// every Badger commit is also msync'ed to the device before Push returns:
+// it survives power loss, at the price of one device flush per commit group
+// (concurrent pushes share one). Lode replicates every stream to three
+// ingesters, so a single machine's power loss loses nothing either way; the
+// default is off. Measured on the development machine (2 cores, virtio
+// disk, realistic logs, 1 MiB pushes over 100 streams): see the figures in
+// the package's benchmark notes (push_bench_test.go).
+type Config struct {
+	SyncWrites        bool          `yaml:"sync_writes"`
+	BlockSize         int           `yaml:"block_size"`
+	ChunkTargetSize   int           `yaml:"chunk_target_size"`
+	MaxChunkAge       time.Duration `yaml:"max_chunk_age"`
+	ChunkIdlePeriod   time.Duration `yaml:"chunk_idle_period"`
+	ChunkEncoding     string        `yaml:"chunk_encoding"`
+	FlushCheckPeriod  time.Duration `yaml:"flush_check_period"`
+	ConcurrentFlushes int           `yaml:"concurrent_flushes"`
+	FlushBatchSize    int           `yaml:"flush_batch_size"`
+	FlushMinBackoff   time.Duration `yaml:"flush_min_backoff"`
+	FlushMaxBackoff   time.Duration `yaml:"flush_max_backoff"`
+	MinFreeDiskSpace  int64         `yaml:"min_free_disk_space"`
+	Badger            BadgerConfig  `yaml:"badger"`
+}
+
+// BadgerConfig tunes the Badger database that buffers unflushed data. The
+// defaults keep the process small: modest memtables, no block cache (Badger
+// compression is off, so table blocks are read straight from the mapped
+// files), and large values (WAL records and blocks) in the value log, which
+// is written once and garbage-collected, instead of the LSM tree, which
+// would rewrite them on every compaction.
+type BadgerConfig struct {
+	MemTableSize     int64         `yaml:"memtable_size"`
+	NumMemtables     int           `yaml:"num_memtables"`
+	ValueThreshold   int64         `yaml:"value_threshold"`
+	ValueLogFileSize int64         `yaml:"value_log_file_size"`
+	BlockCacheSize   int64         `yaml:"block_cache_size"`
+	GCInterval       time.Duration `yaml:"gc_interval"`
+}
+
+// RegisterFlags registers the ingester's flags with their defaults.
+func (c *Config) RegisterFlags(f *flag.FlagSet) {
+	f.BoolVar(&c.SyncWrites, "ingester.sync-writes", false,
+		"msync every Badger commit before acknowledging a push (survives power loss; slower). Without it, acknowledged data survives process crashes through the page cache.")
+	f.IntVar(&c.BlockSize, "ingester.block-size", 256<<10,
+		"Raw size in bytes (lines and metadata) at which a stream's head block is compressed into a block.")
+	f.IntVar(&c.ChunkTargetSize, "ingester.chunk-target-size", 1536<<10,
+		"Compressed size in bytes at which a chunk is complete.")
+	f.DurationVar(&c.MaxChunkAge, "ingester.max-chunk-age", 2*time.Hour,
+		"Time span of a chunk, on entry timestamps: chunks cover windows aligned to multiples of this duration.")
+	f.DurationVar(&c.ChunkIdlePeriod, "ingester.chunk-idle-period", 30*time.Minute,
+		"A chunk is complete when its stream received no entry for this long (wall clock).")
+	f.StringVar(&c.ChunkEncoding, "ingester.chunk-encoding", chunk.DefaultCodec.String(),
+		"Compression of blocks: none, snappy, s2 or zstd.")
+	f.DurationVar(&c.FlushCheckPeriod, "ingester.flush-check-period", 30*time.Second,
+		"How often complete chunks are flushed and idle streams checked.")
+	f.IntVar(&c.ConcurrentFlushes, "ingester.concurrent-flushes", 16,
+		"How many chunks are written to the object store at the same time.")
+	f.IntVar(&c.FlushBatchSize, "ingester.flush-batch-size", 256,
+		"Most chunk refs committed to the index in one call.")
+	f.DurationVar(&c.FlushMinBackoff, "ingester.flush-min-backoff", time.Second,
+		"First delay before retrying a chunk whose flush failed; doubles on each failure.")
+	f.DurationVar(&c.FlushMaxBackoff, "ingester.flush-max-backoff", 2*time.Minute,
+		"Longest delay between retries of a failing chunk flush.")
+	f.Int64Var(&c.MinFreeDiskSpace, "ingester.min-free-disk-space", 512<<20,
+		"Pushes are refused (5xx) while the buffer's file system has less free space than this many bytes (0 disables the check).")
+	c.Badger.RegisterFlags(f)
+}
+
+// RegisterFlags registers the Badger tuning flags.
+func (c *BadgerConfig) RegisterFlags(f *flag.FlagSet) {
+	f.Int64Var(&c.MemTableSize, "ingester.badger.memtable-size", 16<<20,
+		"Size of one Badger memtable in bytes.")
+	f.IntVar(&c.NumMemtables, "ingester.badger.num-memtables", 3,
+		"Memtables kept in memory (one active, the rest waiting to be written to level 0).")
+	f.Int64Var(&c.ValueThreshold, "ingester.badger.value-threshold", 1<<10,
+		"Values at least this large go to Badger's value log rather than its LSM tree.")
+	f.Int64Var(&c.ValueLogFileSize, "ingester.badger.value-log-file-size", 64<<20,
+		"Size of one Badger value log file; smaller files are garbage-collected sooner.")
+	f.Int64Var(&c.BlockCacheSize, "ingester.badger.block-cache-size", 0,
+		"Badger block cache in bytes (0: none; not needed while Badger compression is off).")
+	f.DurationVar(&c.GCInterval, "ingester.badger.gc-interval", time.Minute,
+		"How often Badger's value log is garbage-collected.")
+}
+
+// Validate reports the first invalid setting.
+func (c *Config) Validate() error {
+	switch {
+	case c.BlockSize < 1<<10:
+		return errors.New("ingester.block-size must be at least 1024")
+	case c.ChunkTargetSize < 1<<10:
+		return errors.New("ingester.chunk-target-size must be at least 1024")
+	case c.MaxChunkAge <= 0:
+		return errors.New("ingester.max-chunk-age must be positive")
+	case c.ChunkIdlePeriod <= 0:
+		return errors.New("ingester.chunk-idle-period must be positive")
+	case c.FlushCheckPeriod <= 0:
+		return errors.New("ingester.flush-check-period must be positive")
+	case c.ConcurrentFlushes < 1:
+		return errors.New("ingester.concurrent-flushes must be at least 1")
+	case c.FlushBatchSize < 1:
+		return errors.New("ingester.flush-batch-size must be at least 1")
+	case c.FlushMinBackoff <= 0:
+		return errors.New("ingester.flush-min-backoff must be positive")
+	case c.FlushMaxBackoff < c.FlushMinBackoff:
+		return errors.New("ingester.flush-max-backoff must not be less than ingester.flush-min-backoff")
+	case c.MinFreeDiskSpace < 0:
+		return errors.New("ingester.min-free-disk-space must not be negative")
+	}
+	if _, err := parseCodec(c.ChunkEncoding); err != nil {
+		return err
+	}
+	return c.Badger.Validate()
+}
+
+// Validate reports the first invalid Badger setting.
+func (c *BadgerConfig) Validate() error {
+	switch {
+	case c.MemTableSize < 1<<20:
+		return errors.New("ingester.badger.memtable-size must be at least 1 MiB")
+	case c.NumMemtables < 1:
+		return errors.New("ingester.badger.num-memtables must be at least 1")
+	case c.ValueThreshold < 1 || c.ValueThreshold > 1<<20:
+		return errors.New("ingester.badger.value-threshold must be between 1 and 1 MiB")
+	case c.ValueThreshold > c.MemTableSize*15/100:
+		return errors.New("ingester.badger.value-threshold must not exceed 15% of ingester.badger.memtable-size")
+	case c.ValueLogFileSize < 1<<20 || c.ValueLogFileSize >= 2<<30:
+		return errors.New("ingester.badger.value-log-file-size must be at least 1 MiB and less than 2 GiB")
+	case c.BlockCacheSize < 0:
+		return errors.New("ingester.badger.block-cache-size must not be negative")
+	case c.GCInterval <= 0:
+		return errors.New("ingester.badger.gc-interval must be positive")
+	}
+	return nil
+}
+
+// parseCodec maps a codec name to the chunk codec.
+func parseCodec(name string) (chunk.Codec, error) {
+	for c := chunk.CodecNone; c.Valid(); c++ {
+		if c.String() == name {
+			return c, nil
+		}
+	}
+	return 0, fmt.Errorf("ingester.chunk-encoding: unknown codec %q", name)
+}

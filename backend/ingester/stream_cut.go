@@ -1,0 +1,365 @@
+package ingester
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/lode-logs/lode/backend/chunk"
+)
+
+// applyRecord adds the entries of a durable WAL record (its sequence number
+// and body, without the version byte) to s. The caller holds s.mu.
+//
+// An entry at or past the end of the open chunk's time window cuts the
+// chunk before it; the rest of the record is then rewritten as a new WAL
+// record in the cut's transaction, so that every entry stays in exactly one
+// place. It reports whether the head reached the block size; the caller
+// then passes s to cutBlocks.
+func (i *Ingester) applyRecord(s *stream, seq uint64, body []byte) (full bool) {
+	maxAge := int64(i.cfg.MaxChunkAge)
+	r := entryReader{b: body}
+	var e walEntry
+	start, noCut := 0, false
+	var entries, lineBytes int
+	for {
+		off := r.off
+		if !r.next(&e) {
+			break
+		}
+		if s.open.active && !noCut && e.ts >= s.open.windowStart+maxAge {
+			i.appendHead(s, seq, body[start:off])
+			newSeq, err := i.cutChunk(s, cutAge, body[off:])
+			if err != nil {
+				noCut = true // the record is intact in Badger; keep this chunk
+			} else {
+				seq, start = newSeq, off
+			}
+		}
+		if !s.open.active {
+			s.open.active = true
+			s.open.windowStart = alignDown(e.ts, maxAge)
+		}
+		h := &s.head
+		h.entries++
+		h.minTs, h.maxTs = min(h.minTs, e.ts), max(h.maxTs, e.ts)
+		s.dedup.add(e.ts, e.line)
+		entries++
+		lineBytes += len(e.line)
+	}
+	if r.err != nil {
+		// Records are built by prepareRecord or checked by replay.
+		panic("BUG: applying a malformed WAL record: " + r.err.Error())
+	}
+	i.appendHead(s, seq, body[start:])
+	i.m.entriesAppended.Add(float64(entries))
+	i.m.bytesAppended.Add(float64(lineBytes))
+	return s.headFull(i.cfg.BlockSize)
+}
+
+// headFull reports whether the head reached the block size. The caller
+// holds s.mu.
+func (s *stream) headFull(blockSize int) bool {
+	return !s.head.empty() && len(s.head.arena) >= blockSize
+}
+
+// appendHead appends WAL entries of record seq to the head's arena and
+// remembers seq among the records to delete when the head is cut. The
+// caller has already counted the entries.
+func (i *Ingester) appendHead(s *stream, seq uint64, seg []byte) {
+	h := &s.head
+	if n := len(h.seqs); n == 0 || h.seqs[n-1] != seq {
+		h.seqs = append(h.seqs, seq)
+	}
+	h.arena = append(h.arena, seg...)
+	i.m.headBytes.Add(float64(len(seg)))
+}
+
+// pendingBlock is a head encoded by cutBlocks, not yet committed.
+type pendingBlock struct {
+	s        *stream
+	bseq     uint64
+	blk, rec *[]byte // encoded block; block data record
+	meta     chunk.BlockMeta
+}
+
+// cutBlocks compresses the heads of ss that reached the block size into
+// blocks of their open chunks, each in the same transaction as the
+// deletion of its WAL records, and cuts chunks that reached the target
+// size. All the blocks go into as few transactions as Badger allows, so
+// that a push costs one more commit (one more device flush with sync
+// writes), not one per stream. The caller holds no stream lock; ss is
+// reordered. On failure heads stay and a later push retries.
+func (i *Ingester) cutBlocks(ss []*stream) {
+	slices.SortFunc(ss, func(a, b *stream) int { return cmpUint(a.sid, b.sid) })
+	ss = slices.Compact(ss)
+	// Stream locks are taken in sid order; other goroutines hold one
+	// stream lock at a time or also lock in sid order.
+	for _, s := range ss {
+		s.mu.Lock()
+	}
+	defer func() {
+		for _, s := range ss {
+			s.mu.Unlock()
+		}
+	}()
+	ps := make([]pendingBlock, 0, len(ss))
+	for _, s := range ss {
+		if !s.headFull(i.cfg.BlockSize) {
+			continue // cut by a concurrent push meanwhile
+		}
+		p := pendingBlock{s: s, bseq: s.nextBlockSeq, blk: i.getBuf(), rec: i.getBuf()}
+		*p.blk, p.meta = i.encodeHead(s, (*p.blk)[:0])
+		ps = append(ps, p)
+	}
+	defer func() {
+		for _, p := range ps {
+			i.putBuf(p.blk)
+			i.putBuf(p.rec)
+		}
+	}()
+	limit := i.deleteBatchLimit()
+	for start := 0; start < len(ps); {
+		end, n := start+1, 2+len(ps[start].s.head.seqs)
+		for end < len(ps) && n+2+len(ps[end].s.head.seqs) <= limit {
+			n += 2 + len(ps[end].s.head.seqs)
+			end++
+		}
+		i.commitBlocks(ps[start:end])
+		start = end
+	}
+	for _, s := range ss {
+		if s.open.size >= int64(i.cfg.ChunkTargetSize) {
+			_, _ = i.cutChunk(s, cutSize, nil) // logged; retried at the next block
+		}
+	}
+}
+
+// commitBlocks writes a group of encoded heads in one transaction and adds
+// them to their streams. A lone block whose WAL deletions exceed a
+// transaction goes through commitWithWALDeletes. The caller holds the
+// streams' locks.
+func (i *Ingester) commitBlocks(ps []pendingBlock) {
+	var err error
+	if len(ps) == 1 {
+		p := &ps[0]
+		err = i.commitWithWALDeletes(p.s.sid, p.s.head.seqs, func(txn *badger.Txn) error {
+			return i.putBlock(txn, p.s, p.bseq, *p.blk, p.meta, p.rec)
+		})
+	} else {
+		err = i.update(func(txn *badger.Txn) error {
+			for k := range ps {
+				p := &ps[k]
+				if err := i.putBlock(txn, p.s, p.bseq, *p.blk, p.meta, p.rec); err != nil {
+					return err
+				}
+				for _, seq := range p.s.head.seqs {
+					if err := txn.Delete(walKey(nil, p.s.sid, seq)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		i.m.storageFailures.WithLabelValues("block").Inc()
+		i.logger.Error("cut head blocks", "blocks", len(ps), "err", err)
+		return
+	}
+	for k := range ps {
+		i.addBlock(ps[k].s, ps[k].bseq, ps[k].meta)
+	}
+}
+
+// update runs fn in a write transaction and commits it. Errors wrap
+// ErrStorage.
+func (i *Ingester) update(fn func(*badger.Txn) error) error {
+	txn := i.db.NewTransaction(true)
+	defer txn.Discard()
+	if err := fn(txn); err != nil {
+		return fmt.Errorf("write buffer: %w: %w", ErrStorage, err)
+	}
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("commit buffer write: %w: %w", ErrStorage, err)
+	}
+	return nil
+}
+
+// cutChunk completes the open chunk of s: the head (if any) becomes its
+// last block, and a cut record marks it complete, in one transaction that
+// also deletes the head's WAL records and, if carry is not nil, writes
+// carry (WAL entries) as a new WAL record whose sequence number it returns.
+// The chunk then waits in the flush queue. The caller holds s.mu. On error
+// nothing changed.
+func (i *Ingester) cutChunk(s *stream, reason byte, carry []byte) (uint64, error) {
+	if !s.open.active {
+		return 0, nil
+	}
+	hasHead := !s.head.empty()
+	blk, rec := i.getBuf(), i.getBuf()
+	defer i.putBuf(blk)
+	defer i.putBuf(rec)
+	var meta chunk.BlockMeta
+	if hasHead {
+		*blk, meta = i.encodeHead(s, (*blk)[:0])
+	}
+	nblocks := len(s.open.blocks)
+	if hasHead {
+		nblocks++
+	}
+	var newSeq uint64
+	if carry != nil {
+		newSeq = i.nextWSeq.Add(1)
+	}
+	bseq, cseq := s.nextBlockSeq, s.open.cseq
+	err := i.commitWithWALDeletes(s.sid, s.head.seqs, func(txn *badger.Txn) error {
+		if hasHead {
+			if err := i.putBlock(txn, s, bseq, *blk, meta, rec); err != nil {
+				return err
+			}
+		}
+		if err := txn.Set(cutKey(s.sid, cseq), appendCutRecord(nil, nblocks, reason)); err != nil {
+			return err
+		}
+		if carry == nil {
+			return nil
+		}
+		return txn.Set(walKey(nil, s.sid, newSeq), append([]byte{recordVersion}, carry...))
+	})
+	if err != nil {
+		i.m.storageFailures.WithLabelValues("cut").Inc()
+		i.logger.Error("cut chunk", "tenant", s.tenant, "stream", s.labels.String(), "reason", cutReasonName(reason), "err", err)
+		return 0, err
+	}
+	if hasHead {
+		i.addBlock(s, bseq, meta)
+	} else {
+		s.head.seqs = s.head.seqs[:0]
+	}
+	c := &cutChunk{s: s, cseq: cseq, blocks: s.open.blocks, size: s.open.size}
+	s.cut = append(s.cut, c)
+	s.open = openChunk{cseq: cseq + 1}
+	i.queue.push(c)
+	i.m.chunksCut.WithLabelValues(cutReasonName(reason)).Inc()
+	return newSeq, nil
+}
+
+// addBlock records a block that was just written from the head and resets
+// the head. The caller holds s.mu.
+func (i *Ingester) addBlock(s *stream, bseq uint64, meta chunk.BlockMeta) {
+	meta.Filter = nil // kept in Badger only
+	s.open.blocks = append(s.open.blocks, blockRef{bseq: bseq, meta: meta})
+	s.open.size += int64(meta.Length)
+	s.nextBlockSeq = bseq + 1
+	i.m.headBytes.Sub(float64(len(s.head.arena)))
+	s.head.reset(true, i.cfg.BlockSize)
+	s.dedup.rotate()
+	i.m.blocksCut.Inc()
+}
+
+// encodeHead compresses the head's entries into a block appended to dst.
+// The head is left unchanged. The caller holds s.mu.
+func (i *Ingester) encodeHead(s *stream, dst []byte) ([]byte, chunk.BlockMeta) {
+	b := i.builders.Get().(*chunk.BlockBuilder)
+	defer i.builders.Put(b)
+	var sb labels.ScratchBuilder
+	r := entryReader{b: s.head.arena}
+	var e walEntry
+	for r.next(&e) {
+		b.Append(e.ts, e.line, metadataLabels(e.md, &sb))
+	}
+	if r.err != nil {
+		panic("BUG: malformed head block: " + r.err.Error())
+	}
+	return b.Encode(dst)
+}
+
+// putBlock sets the meta and data records of block bseq of the open chunk
+// of s, building the data record in rec (which must stay untouched until
+// the transaction commits).
+func (i *Ingester) putBlock(txn *badger.Txn, s *stream, bseq uint64, data []byte, meta chunk.BlockMeta, rec *[]byte) error {
+	filter := meta.Filter
+	meta.Filter = nil
+	metaRec := appendBlockMetaRecord(make([]byte, 0, 64), s.open.windowStart, chunk.AppendBlockMeta(nil, meta))
+	if err := txn.Set(blockMetaKey(s.sid, s.open.cseq, bseq), metaRec); err != nil {
+		return err
+	}
+	*rec = appendBlockDataRecord((*rec)[:0], filter, data)
+	return txn.Set(blockDataKey(s.sid, s.open.cseq, bseq), *rec)
+}
+
+// commitWithWALDeletes runs put in a write transaction together with the
+// deletion of WAL records seqs of stream sid, and commits. Deletions beyond
+// Badger's batch limit (a head made of tens of thousands of tiny pushes) go
+// into follow-up transactions; if one of those fails, the records left are
+// replayed after a restart as duplicates, which block encoding and queries
+// drop. Errors wrap ErrStorage.
+func (i *Ingester) commitWithWALDeletes(sid uint64, seqs []uint64, put func(*badger.Txn) error) error {
+	txn := i.db.NewTransaction(true)
+	defer txn.Discard()
+	if err := put(txn); err != nil {
+		return fmt.Errorf("write buffer: %w: %w", ErrStorage, err)
+	}
+	k := 0
+	for ; k < len(seqs); k++ {
+		if err := txn.Delete(walKey(nil, sid, seqs[k])); err != nil {
+			if errors.Is(err, badger.ErrTxnTooBig) && k > 0 {
+				break
+			}
+			return fmt.Errorf("write buffer: %w: %w", ErrStorage, err)
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("commit buffer write: %w: %w", ErrStorage, err)
+	}
+	if k < len(seqs) {
+		if err := i.deleteKeys(walKeys(sid, seqs[k:])); err != nil {
+			i.logger.Warn("delete WAL records already in a block", "records", len(seqs)-k, "err", err)
+		}
+	}
+	return nil
+}
+
+func walKeys(sid uint64, seqs []uint64) [][]byte {
+	keys := make([][]byte, len(seqs))
+	for k, seq := range seqs {
+		keys[k] = walKey(nil, sid, seq)
+	}
+	return keys
+}
+
+// deleteKeys deletes keys in as many transactions as needed. Errors wrap
+// ErrStorage.
+func (i *Ingester) deleteKeys(keys [][]byte) error {
+	for len(keys) > 0 {
+		txn := i.db.NewTransaction(true)
+		k := 0
+		for ; k < len(keys); k++ {
+			if err := txn.Delete(keys[k]); err != nil {
+				if errors.Is(err, badger.ErrTxnTooBig) && k > 0 {
+					break
+				}
+				txn.Discard()
+				return fmt.Errorf("delete buffer keys: %w: %w", ErrStorage, err)
+			}
+		}
+		if err := txn.Commit(); err != nil {
+			return fmt.Errorf("commit buffer deletes: %w: %w", ErrStorage, err)
+		}
+		keys = keys[k:]
+	}
+	return nil
+}
+
+func (i *Ingester) getBuf() *[]byte { return i.bufs.Get().(*[]byte) }
+
+func (i *Ingester) putBuf(b *[]byte) {
+	if cap(*b) > 4*i.cfg.BlockSize+(1<<20) {
+		*b = nil
+	}
+	i.bufs.Put(b)
+}

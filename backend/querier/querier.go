@@ -1,0 +1,336 @@
+package querier
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/lode-logs/lode/backend/chunk"
+	"github.com/lode-logs/lode/backend/index"
+	"github.com/lode-logs/lode/backend/iter"
+	"github.com/lode-logs/lode/backend/model"
+	"github.com/lode-logs/lode/backend/objstore"
+	"github.com/lode-logs/lode/backend/stats"
+)
+
+// Config holds the querier settings.
+type Config struct {
+	FetchConcurrency int `yaml:"fetch_concurrency"`
+}
+
+// RegisterFlags registers the querier flags.
+func (c *Config) RegisterFlags(f *flag.FlagSet) {
+	f.IntVar(&c.FetchConcurrency, "querier.fetch-concurrency", 16, "Chunk objects fetched from object storage at once per query.")
+}
+
+// Validate checks the settings.
+func (c *Config) Validate() error {
+	if c.FetchConcurrency < 1 {
+		return fmt.Errorf("querier.fetch-concurrency must be at least 1, got %d", c.FetchConcurrency)
+	}
+	return nil
+}
+
+// Recent is what the querier needs from the ingesters: their data not yet
+// flushed to object storage.
+type Recent interface {
+	Query(ctx context.Context, sel model.LogSelect) (iter.EntryIterator, error)
+	Series(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) ([]index.Stream, error)
+}
+
+// Querier combines the index, object storage and the ingesters.
+type Querier struct {
+	cfg    Config
+	index  index.Reader
+	bucket objstore.Bucket
+	recent Recent
+}
+
+// New returns a Querier. recent may be nil (a querier without ingesters).
+func New(cfg Config, idx index.Reader, bucket objstore.Bucket, recent Recent) *Querier {
+	return &Querier{cfg: cfg, index: idx, bucket: bucket, recent: recent}
+}
+
+// SelectLogs returns the entries of the selection, ordered by sel.Direction
+// and de-duplicated.
+func (q *Querier) SelectLogs(ctx context.Context, sel model.LogSelect) (iter.EntryIterator, error) {
+	if sel.End <= sel.Start {
+		return iter.Empty[model.StreamEntry](), nil
+	}
+	st := stats.FromContext(ctx)
+	begin := time.Now()
+	streams, err := q.index.Streams(ctx, sel.Tenant, sel.Start, sel.End-1, sel.Matchers)
+	if err != nil {
+		return nil, fmt.Errorf("select streams: %w", err)
+	}
+	its := make([]iter.EntryIterator, 0, len(streams)+1)
+	var all []*streamChunks
+	totalRefs := 0
+	for _, s := range streams {
+		refs, err := q.index.Chunks(ctx, sel.Tenant, s.Fingerprint, sel.Start, sel.End-1)
+		if err != nil {
+			return nil, fmt.Errorf("select chunks of stream %s: %w", s.Labels, err)
+		}
+		if len(refs) == 0 {
+			continue
+		}
+		totalRefs += len(refs)
+		sc := newStreamChunks(q, s, refs, sel)
+		all = append(all, sc)
+		its = append(its, sc)
+	}
+	if st != nil {
+		st.Querier().AddChunkRefsFetchTime(time.Since(begin))
+		st.AddIndex(totalRefs, totalRefs, 0)
+	}
+	q.prefetch(ctx, all)
+	if q.recent != nil {
+		it, err := q.recent.Query(ctx, sel)
+		if err != nil {
+			for _, i := range its {
+				_ = i.Close()
+			}
+			return nil, fmt.Errorf("query ingesters: %w", err)
+		}
+		its = append(its, it)
+	}
+	return iter.MergeEntries(sel.Direction, its...), nil
+}
+
+// prefetch loads the first chunk of every stream concurrently, so that the
+// merge does not wait for them one by one.
+func (q *Querier) prefetch(ctx context.Context, all []*streamChunks) {
+	sem := make(chan struct{}, q.cfg.FetchConcurrency)
+	var wg sync.WaitGroup
+	for _, sc := range all {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			sc.load(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+// Series returns the streams matching ms in [from, through], from the index
+// and the ingesters, sorted by labels.
+func (q *Querier) Series(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) ([]index.Stream, error) {
+	streams, err := q.index.Streams(ctx, tenant, from, through, ms)
+	if err != nil {
+		return nil, fmt.Errorf("select streams: %w", err)
+	}
+	if q.recent != nil {
+		recent, err := q.recent.Series(ctx, tenant, from, through, ms)
+		if err != nil {
+			return nil, fmt.Errorf("select recent streams: %w", err)
+		}
+		streams = append(streams, recent...)
+	}
+	sort.Slice(streams, func(i, j int) bool { return labels.Compare(streams[i].Labels, streams[j].Labels) < 0 })
+	return slices.CompactFunc(streams, func(a, b index.Stream) bool { return a.Fingerprint == b.Fingerprint }), nil
+}
+
+// LabelNames returns the label names of the streams matching ms (all
+// streams when ms is empty) in [from, through].
+func (q *Querier) LabelNames(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) ([]string, error) {
+	names, err := q.index.LabelNames(ctx, tenant, from, through, ms)
+	if err != nil {
+		return nil, fmt.Errorf("label names: %w", err)
+	}
+	if q.recent != nil {
+		streams, err := q.recentStreams(ctx, tenant, from, through, ms)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range streams {
+			s.Labels.Range(func(l labels.Label) { names = append(names, l.Name) })
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+// LabelValues returns the values of label name among the streams matching
+// ms in [from, through].
+func (q *Querier) LabelValues(ctx context.Context, tenant, name string, from, through int64, ms []*labels.Matcher) ([]string, error) {
+	values, err := q.index.LabelValues(ctx, tenant, name, from, through, ms)
+	if err != nil {
+		return nil, fmt.Errorf("label values: %w", err)
+	}
+	if q.recent != nil {
+		streams, err := q.recentStreams(ctx, tenant, from, through, ms)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range streams {
+			if v := s.Labels.Get(name); v != "" {
+				values = append(values, v)
+			}
+		}
+	}
+	slices.Sort(values)
+	return slices.Compact(values), nil
+}
+
+// recentStreams asks the ingesters for the streams matching ms (all of the
+// tenant's streams when ms is empty).
+func (q *Querier) recentStreams(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) ([]index.Stream, error) {
+	streams, err := q.recent.Series(ctx, tenant, from, through, ms)
+	if err != nil {
+		return nil, fmt.Errorf("select recent streams: %w", err)
+	}
+	return streams, nil
+}
+
+// streamChunks iterates the chunks of one stream in the selection's
+// direction. Chunks that overlap in time are read together and merged;
+// chunks that do not are read one after the other, each fetched only when
+// the previous one is exhausted.
+type streamChunks struct {
+	q      *Querier
+	stream index.Stream
+	sel    model.LogSelect
+	groups [][]index.ChunkRef // in direction order; refs inside a group overlap
+	cur    iter.Iterator[model.Entry]
+	loaded bool // cur holds groups[0]
+	err    error
+	at     model.StreamEntry
+}
+
+func newStreamChunks(q *Querier, s index.Stream, refs []index.ChunkRef, sel model.LogSelect) *streamChunks {
+	sort.Slice(refs, func(i, j int) bool { return refs[i].From < refs[j].From })
+	var groups [][]index.ChunkRef
+	var maxThrough int64
+	for i, r := range refs {
+		if i > 0 && r.From <= maxThrough {
+			groups[len(groups)-1] = append(groups[len(groups)-1], r)
+		} else {
+			groups = append(groups, []index.ChunkRef{r})
+		}
+		maxThrough = max(maxThrough, r.Through)
+	}
+	if sel.Direction == model.Backward {
+		slices.Reverse(groups)
+	}
+	return &streamChunks{q: q, stream: s, sel: sel, groups: groups,
+		at: model.StreamEntry{Labels: s.Labels, Fingerprint: s.Fingerprint}}
+}
+
+// load opens the first remaining group into cur.
+func (s *streamChunks) load(ctx context.Context) {
+	if s.loaded || s.err != nil || len(s.groups) == 0 {
+		return
+	}
+	s.loaded = true
+	group := s.groups[0]
+	its := make([]iter.EntryIterator, 0, len(group))
+	for _, ref := range group {
+		it, err := s.q.openChunk(ctx, ref, s.sel)
+		if err != nil {
+			s.err = err
+			for _, i := range its {
+				_ = i.Close()
+			}
+			return
+		}
+		its = append(its, it)
+	}
+	merged := iter.MergeEntries(s.sel.Direction, its...)
+	s.cur = &unwrapEntries{merged}
+}
+
+func (s *streamChunks) Next() bool {
+	for s.err == nil {
+		if s.cur == nil {
+			if len(s.groups) == 0 {
+				return false
+			}
+			s.load(context.Background())
+			if s.err != nil {
+				return false
+			}
+		}
+		if s.cur.Next() {
+			s.at.Entry = s.cur.At()
+			return true
+		}
+		if err := s.cur.Err(); err != nil {
+			s.err = err
+		}
+		_ = s.cur.Close()
+		s.cur, s.loaded = nil, false
+		s.groups = s.groups[1:]
+	}
+	return false
+}
+
+func (s *streamChunks) At() model.StreamEntry { return s.at }
+func (s *streamChunks) Err() error            { return s.err }
+func (s *streamChunks) Close() error {
+	if s.cur != nil {
+		return s.cur.Close()
+	}
+	return nil
+}
+
+// openChunk fetches and decodes one chunk object.
+func (q *Querier) openChunk(ctx context.Context, ref index.ChunkRef, sel model.LogSelect) (iter.EntryIterator, error) {
+	st := stats.FromContext(ctx)
+	begin := time.Now()
+	data, err := q.bucket.Get(ctx, ref.Key)
+	if err != nil {
+		return nil, fmt.Errorf("fetch chunk %s: %w", ref.Key, err)
+	}
+	c, err := chunk.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode chunk %s: %w", ref.Key, err)
+	}
+	var rs chunk.ReadStats
+	if st != nil {
+		st.Querier().AddChunks(1, 1, time.Since(begin))
+	}
+	it := c.Entries(sel.Start, sel.End, sel.Direction, chunk.ReadOptions{
+		Needles: sel.Needles, TimestampsOnly: sel.TimestampsOnly, Stats: &rs,
+	})
+	h := c.Header()
+	return &chunkEntries{it: it, st: st, rs: &rs, at: model.StreamEntry{Labels: h.Labels, Fingerprint: ref.Fingerprint}}, nil
+}
+
+// chunkEntries adapts a chunk's entry iterator to stream entries and
+// reports its read statistics when closed.
+type chunkEntries struct {
+	it iter.Iterator[model.Entry]
+	st *stats.Context
+	rs *chunk.ReadStats
+	at model.StreamEntry
+}
+
+func (c *chunkEntries) Next() bool {
+	if !c.it.Next() {
+		return false
+	}
+	c.at.Entry = c.it.At()
+	return true
+}
+func (c *chunkEntries) At() model.StreamEntry { return c.at }
+func (c *chunkEntries) Err() error            { return c.it.Err() }
+func (c *chunkEntries) Close() error {
+	if c.st != nil {
+		s := c.st.Querier()
+		s.AddDecompressed(c.rs.Entries, c.rs.DecompressedBytes, c.rs.CompressedBytes, 0)
+	}
+	return c.it.Close()
+}
+
+// unwrapEntries turns a stream-entry iterator back into plain entries (the
+// stream is known to the caller).
+type unwrapEntries struct{ iter.EntryIterator }
+
+func (u *unwrapEntries) At() model.Entry { return u.EntryIterator.At().Entry }

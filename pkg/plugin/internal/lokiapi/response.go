@@ -1,0 +1,239 @@
+package lokiapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Result types of a query response, as Loki names them.
+const (
+	ResultStreams = "streams"
+	ResultMatrix  = "matrix"
+	ResultVector  = "vector"
+	ResultScalar  = "scalar"
+)
+
+// QueryResponse is a decoded /query or /query_range answer. Exactly one of Streams, Matrix,
+// Vector or Scalar is meaningful, chosen by ResultType.
+type QueryResponse struct {
+	ResultType string
+	Streams    []Stream
+	Matrix     []Series
+	Vector     []Sample
+	Scalar     Point
+	// Stats is the raw "stats" object of the answer (nil when absent).
+	Stats json.RawMessage
+}
+
+// Stream is one log stream of a streams result: its labels and its entries in the order the
+// server sent them.
+type Stream struct {
+	Labels map[string]string `json:"stream"`
+	Values []Entry           `json:"values"`
+}
+
+// Entry is one log line. StructuredMetadata and Parsed are set only when the server
+// categorises labels (the third element of a value).
+type Entry struct {
+	Timestamp          int64 // Unix ns
+	Line               string
+	StructuredMetadata map[string]string
+	Parsed             map[string]string
+}
+
+// Series is one series of a matrix result.
+type Series struct {
+	Metric map[string]string `json:"metric"`
+	Values []Point           `json:"values"`
+}
+
+// Sample is one element of a vector result.
+type Sample struct {
+	Metric map[string]string `json:"metric"`
+	Value  Point             `json:"value"`
+}
+
+// Point is a metric sample: time in Unix ns and value.
+type Point struct {
+	T int64
+	V float64
+}
+
+// envelope is the outer JSON object of every Loki query answer.
+type envelope struct {
+	Status string `json:"status"`
+	Data   struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+		Stats      json.RawMessage `json:"stats"`
+	} `json:"data"`
+	Error string `json:"error"`
+}
+
+// DecodeQueryResponse decodes the body of a successful /query or /query_range answer.
+func DecodeQueryResponse(body []byte) (*QueryResponse, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("decode query response: %w", notLoki(body))
+	}
+	if env.Status == "error" {
+		return nil, &StatusError{Code: 422, Message: env.Error}
+	}
+	if env.Status != "success" {
+		return nil, fmt.Errorf("decode query response: %w", notLoki(body))
+	}
+	r := &QueryResponse{ResultType: env.Data.ResultType}
+	if len(env.Data.Stats) > 0 && string(env.Data.Stats) != "null" {
+		r.Stats = env.Data.Stats
+	}
+	var err error
+	switch r.ResultType {
+	case ResultStreams:
+		err = unmarshalResult(env.Data.Result, &r.Streams)
+	case ResultMatrix:
+		err = unmarshalResult(env.Data.Result, &r.Matrix)
+	case ResultVector:
+		err = unmarshalResult(env.Data.Result, &r.Vector)
+	case ResultScalar:
+		err = unmarshalResult(env.Data.Result, &r.Scalar)
+	default:
+		err = fmt.Errorf("%w: unknown resultType %q", ErrBadResult, r.ResultType)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode %s result: %w", r.ResultType, err)
+	}
+	return r, nil
+}
+
+func unmarshalResult(raw json.RawMessage, dst any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadResult, err)
+	}
+	return nil
+}
+
+// entryMetadata is the optional third element of a stream value.
+type entryMetadata struct {
+	StructuredMetadata map[string]string `json:"structuredMetadata"`
+	Parsed             map[string]string `json:"parsed"`
+}
+
+// UnmarshalJSON decodes ["<ns>", "<line>"] or ["<ns>", "<line>", {"structuredMetadata":..., "parsed":...}].
+func (e *Entry) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if len(raw) < 2 || len(raw) > 3 {
+		return fmt.Errorf("%w: stream value has %d elements, want 2 or 3", ErrBadResult, len(raw))
+	}
+	var ts string
+	if err := json.Unmarshal(raw[0], &ts); err != nil {
+		return fmt.Errorf("%w: entry timestamp: %v", ErrBadResult, err)
+	}
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: entry timestamp %q is not Unix nanoseconds", ErrBadResult, ts)
+	}
+	e.Timestamp = n
+	if err := json.Unmarshal(raw[1], &e.Line); err != nil {
+		return fmt.Errorf("%w: entry line: %v", ErrBadResult, err)
+	}
+	if len(raw) == 3 {
+		var md entryMetadata
+		if err := json.Unmarshal(raw[2], &md); err != nil {
+			return fmt.Errorf("%w: entry metadata: %v", ErrBadResult, err)
+		}
+		e.StructuredMetadata, e.Parsed = md.StructuredMetadata, md.Parsed
+	}
+	return nil
+}
+
+// MarshalJSON encodes the entry in Loki's value form (used by test servers).
+func (e Entry) MarshalJSON() ([]byte, error) {
+	v := []any{strconv.FormatInt(e.Timestamp, 10), e.Line}
+	if len(e.StructuredMetadata) > 0 || len(e.Parsed) > 0 {
+		v = append(v, entryMetadata{StructuredMetadata: e.StructuredMetadata, Parsed: e.Parsed})
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON decodes [<unix seconds, number>, "<value>"].
+func (p *Point) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if len(raw) != 2 {
+		return fmt.Errorf("%w: sample has %d elements, want 2", ErrBadResult, len(raw))
+	}
+	t, err := ParseUnixSeconds(strings.Trim(string(raw[0]), `"`))
+	if err != nil {
+		return fmt.Errorf("%w: sample time: %v", ErrBadResult, err)
+	}
+	var s string
+	if err := json.Unmarshal(raw[1], &s); err != nil {
+		return fmt.Errorf("%w: sample value: %v", ErrBadResult, err)
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("%w: sample value %q is not a number", ErrBadResult, s)
+	}
+	p.T, p.V = t, v
+	return nil
+}
+
+// MarshalJSON encodes the point in Loki's form (used by test servers).
+func (p Point) MarshalJSON() ([]byte, error) {
+	sec := strconv.FormatInt(p.T/1e9, 10)
+	if frac := p.T % 1e9; frac != 0 {
+		sec += "." + strings.TrimRight(fmt.Sprintf("%09d", frac), "0")
+	}
+	return []byte(`[` + sec + `,"` + strconv.FormatFloat(p.V, 'f', -1, 64) + `"]`), nil
+}
+
+// ParseUnixSeconds parses a decimal number of seconds ("1700000000", "1700000000.123") into
+// Unix nanoseconds without going through float64, so that millisecond steps stay exact.
+func ParseUnixSeconds(s string) (int64, error) {
+	intPart, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	sec, err := strconv.ParseInt(intPart, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("parse %q as seconds: %w", s, err)
+	}
+	if sec > math.MaxInt64/1_000_000_000 || sec < math.MinInt64/1_000_000_000 {
+		return 0, fmt.Errorf("parse %q as seconds: out of range", s)
+	}
+	if len(frac) > 9 {
+		frac = frac[:9]
+	}
+	var ns int64
+	if frac != "" {
+		ns, err = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse %q as seconds: %w", s, err)
+		}
+	}
+	if neg {
+		ns = -ns
+	}
+	return sec*1e9 + ns, nil
+}
+
+// TailMessage is one websocket message of /loki/api/v1/tail.
+type TailMessage struct {
+	Streams        []Stream       `json:"streams"`
+	DroppedEntries []DroppedEntry `json:"dropped_entries"`
+}
+
+// DroppedEntry names an entry the server could not send in time.
+type DroppedEntry struct {
+	Labels    map[string]string `json:"labels"`
+	Timestamp string            `json:"timestamp"`
+}
