@@ -45,7 +45,8 @@ func statusOf(err error) int {
 		errors.Is(err, engine.ErrUnsupported),
 		errors.Is(err, engine.ErrInvalidPattern),
 		errors.Is(err, engine.ErrInvalidIP),
-		errors.Is(err, engine.ErrInvalidJSONPath):
+		errors.Is(err, engine.ErrInvalidJSONPath),
+		errors.Is(err, engine.ErrTailMetricQuery):
 		return http.StatusBadRequest
 	case errors.Is(err, distributor.ErrInvalid):
 		return http.StatusBadRequest

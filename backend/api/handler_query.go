@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -77,6 +78,11 @@ func (s *Server) runQuery(w http.ResponseWriter, r *http.Request, p engine.Param
 	if p.Query == "" {
 		writeError(w, badRequest("query parameter is required"))
 		return
+	}
+	for _, f := range strings.Split(r.Header.Get("X-Loki-Response-Encoding-Flags"), ",") {
+		if strings.TrimSpace(f) == "categorize-labels" {
+			p.CategorizeLabels = true
+		}
 	}
 	ctx := r.Context()
 	if s.opts.MaxQueryTimeout > 0 {

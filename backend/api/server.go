@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +51,7 @@ type Deps struct {
 	Engine      Engine
 	Querier     Querier
 	Flusher     Flusher
+	Tailer      Tailer
 	Gatherer    prometheus.Gatherer
 	// Ready reports nil when the node can serve.
 	Ready func(ctx context.Context) error
@@ -102,6 +104,9 @@ func (s *Server) routes() {
 		m.HandleFunc("/loki/api/v1/label/{name}/values", s.tenantHandler(s.handleLabelValues))
 		m.HandleFunc("/loki/api/v1/series", s.tenantHandler(s.handleSeries))
 	}
+	if s.deps.Tailer != nil && s.deps.Engine != nil {
+		m.HandleFunc("/loki/api/v1/tail", s.tenantHandler(s.handleTail))
+	}
 	if s.deps.Flusher != nil {
 		m.HandleFunc("POST /flush", s.handleFlush)
 		m.HandleFunc("GET /flush", s.handleFlush)
@@ -113,6 +118,11 @@ func (s *Server) routes() {
 		m.HandleFunc("GET /config", s.handleConfig)
 	}
 	m.HandleFunc("GET /ready", s.handleReady)
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	m.HandleFunc("GET /loki/api/v1/status/buildinfo", s.handleBuildInfo)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -40,6 +41,7 @@ type Node struct {
 	db      *badger.DB
 	fsm     *fsm
 	wal     *wal.WAL
+	walMeta *metadb.BoltMetaDB
 	trans   *raft.NetworkTransport
 	raft    *raft.Raft
 	batch   *batcher
@@ -116,7 +118,9 @@ func (n *Node) openStores(dir string) error {
 	if err := os.MkdirAll(walDir, 0o755); err != nil {
 		return fmt.Errorf("create raft log directory: %w", err)
 	}
-	n.wal, err = wal.Open(walDir, wal.WithLogger(newRaftLogger(n.log).Named("wal")))
+	// WAL.Close leaves the meta store open: the node keeps it to close it.
+	n.walMeta = &metadb.BoltMetaDB{}
+	n.wal, err = wal.Open(walDir, wal.WithMetaStore(n.walMeta), wal.WithLogger(newRaftLogger(n.log).Named("wal")))
 	if err != nil {
 		return fmt.Errorf("open raft log: %w", err)
 	}
@@ -234,13 +238,19 @@ func (n *Node) Leader() (id, addr string) {
 	return string(i), string(a)
 }
 
-// WaitReady blocks until a leader is known and the local replica has
-// applied every entry this node knows to be committed, or ctx ends.
+// WaitReady blocks until the local replica is up to date, or ctx ends: on
+// the leader, until every entry of earlier terms is applied (a barrier); on
+// a follower, until a leader is known and every entry it has learned to be
+// committed is applied.
 func (n *Node) WaitReady(ctx context.Context) error {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if _, id := n.raft.LeaderWithID(); id != "" {
+		if n.raft.State() == raft.Leader {
+			if err := n.raft.Barrier(time.Second).Error(); err == nil {
+				return nil
+			}
+		} else if _, id := n.raft.LeaderWithID(); id != "" {
 			if c := n.raft.CommitIndex(); c > 0 && n.raft.AppliedIndex() >= c {
 				return nil
 			}
@@ -352,6 +362,9 @@ func (n *Node) closeResources() error {
 	}
 	if n.wal != nil {
 		errs = append(errs, n.wal.Close())
+	}
+	if n.walMeta != nil {
+		errs = append(errs, n.walMeta.Close())
 	}
 	if n.db != nil {
 		if err := n.db.Close(); err != nil {

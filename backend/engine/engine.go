@@ -80,6 +80,34 @@ type Params struct {
 	Limit      int
 	Direction  model.Direction
 	Instant    bool
+	// Limits are the tenant's limits for this query; zero fields take the
+	// engine's Options.
+	Limits Limits
+	// CategorizeLabels asks for Loki's categorize-labels encoding: result
+	// streams keep only stream labels, and each entry carries its structured
+	// metadata and parsed labels apart.
+	CategorizeLabels bool
+}
+
+// Limits are per-tenant caps of one query.
+type Limits struct {
+	MaxEntriesLimitPerQuery int
+	MaxQuerySeries          int
+	MaxQueryRange           time.Duration
+}
+
+// effective fills zero fields from the engine's options.
+func (l Limits) effective(o *Options) Limits {
+	if l.MaxEntriesLimitPerQuery <= 0 {
+		l.MaxEntriesLimitPerQuery = o.MaxEntriesLimitPerQuery
+	}
+	if l.MaxQuerySeries <= 0 {
+		l.MaxQuerySeries = o.MaxQuerySeries
+	}
+	if l.MaxQueryRange <= 0 {
+		l.MaxQueryRange = o.MaxQueryRange
+	}
+	return l
 }
 
 // Query parses and evaluates p. Parse errors come back as returned by
@@ -96,6 +124,9 @@ func (e *Engine) Query(ctx context.Context, p Params) (*Result, error) {
 // Exec evaluates an already parsed expression; began is when the query
 // started (for execTime).
 func (e *Engine) Exec(ctx context.Context, expr logql.Expr, p Params, began time.Time) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := e.validate(&p); err != nil {
 		return nil, err
 	}
@@ -116,6 +147,7 @@ func (e *Engine) Exec(ctx context.Context, expr logql.Expr, p Params, began time
 	if err != nil {
 		return nil, err
 	}
+	res.Categorized = p.CategorizeLabels
 	res.Stats = st.Result(time.Since(began))
 	res.Stats.Summary.TotalEntriesReturned = int64(res.entries())
 	return res, nil
@@ -138,6 +170,8 @@ func (r *Result) entries() int {
 }
 
 func (e *Engine) validate(p *Params) error {
+	p.Limits = p.Limits.effective(&e.opts)
+	lim := &p.Limits
 	if p.Instant {
 		p.Start = p.End
 	}
@@ -150,14 +184,14 @@ func (e *Engine) validate(p *Params) error {
 	if p.Step < 0 {
 		return fmt.Errorf("%w: zero or negative query resolution step widths are not accepted. Try a positive integer", ErrInvalidParams)
 	}
-	if d := p.End.Sub(p.Start); e.opts.MaxQueryRange > 0 && d > e.opts.MaxQueryRange {
-		return fmt.Errorf("%w (query length: %s, limit: %s)", ErrMaxQueryRange, d, e.opts.MaxQueryRange)
+	if d := p.End.Sub(p.Start); lim.MaxQueryRange > 0 && d > lim.MaxQueryRange {
+		return fmt.Errorf("%w (query length: %s, limit: %s)", ErrMaxQueryRange, d, lim.MaxQueryRange)
 	}
-	if p.Limit > e.opts.MaxEntriesLimitPerQuery {
-		return fmt.Errorf("%w, limit > max_entries_limit_per_query (%d > %d)", ErrMaxEntriesLimit, p.Limit, e.opts.MaxEntriesLimitPerQuery)
+	if p.Limit > lim.MaxEntriesLimitPerQuery {
+		return fmt.Errorf("%w, limit > max_entries_limit_per_query (%d > %d)", ErrMaxEntriesLimit, p.Limit, lim.MaxEntriesLimitPerQuery)
 	}
 	if p.Limit == 0 {
-		p.Limit = e.opts.MaxEntriesLimitPerQuery
+		p.Limit = lim.MaxEntriesLimitPerQuery
 	}
 	if !p.Instant && p.Step == 0 {
 		p.Step = DefaultStep(p.Start, p.End)

@@ -247,11 +247,18 @@ func BenchmarkCountOverTime(b *testing.B) {
 
 func TestLineFilterZeroAllocs(t *testing.T) {
 	lines, _ := corpus(500)
-	for _, q := range []string{
-		`{a="b"} |= "GET"`, `{a="b"} != "GET"`, `{a="b"} |~ "(?i)error"`, `{a="b"} |~ "status=5[0-9]{2}"`,
-		`{a="b"} |= "timeout" or "refused"`, `{a="b"} |> "<_> GET <_>"`,
+	for _, tc := range []struct {
+		q     string
+		regex bool // grafana/regexp pools its machines: rare refills after GC
+	}{
+		{q: `{a="b"} |= "GET"`}, {q: `{a="b"} != "GET"`}, {q: `{a="b"} |~ "(?i)error"`},
+		{q: `{a="b"} |~ "status=5[0-9]{2}"`, regex: true},
+		{q: `{a="b"} |= "timeout" or "refused"`}, {q: `{a="b"} |> "<_> GET <_>"`}, {q: `{a="b"} |= ip("10.0.0.0/8")`},
 	} {
-		e, err := logql.ParseLogExpr(q)
+		if tc.regex && raceEnabled {
+			continue
+		}
+		e, err := logql.ParseLogExpr(tc.q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,13 +266,14 @@ func TestLineFilterZeroAllocs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		allocs := testing.AllocsPerRun(10, func() {
+		allocs := testing.AllocsPerRun(20, func() {
 			for _, l := range lines {
 				p.matchFilters(l)
 			}
 		})
-		if allocs != 0 {
-			t.Errorf("%s: %v allocations per run", q, allocs)
+		perLine := allocs / float64(len(lines))
+		if (!tc.regex && allocs != 0) || perLine > 0.02 {
+			t.Errorf("%s: %v allocations per run of %d lines", tc.q, allocs, len(lines))
 		}
 	}
 }

@@ -40,10 +40,13 @@ func TestSelectHints(t *testing.T) {
 	}{
 		{name: "log query pushes the limit down", query: `{app="a"}`, limit: 100},
 		{name: "filters keep the limit in the engine", query: `{app="a"} |= "error" != "debug"`, needles: []string{"error"}},
-		{name: "only leading contains filters are needles", query: `{app="a"} |= "a" |~ "b.c" |= "c" or "d" |~ "(?i)x" | json |= "e"`, needles: []string{"a"}},
+		{name: "contains filters until the line is rewritten are needles", query: `{app="a"} |= "a" |~ "b.c" |= "c" or "d" |~ "(?i)x" | json |= "e" | line_format "x" |= "f"`, needles: []string{"a", "e"}},
 		{name: "literal regexps are needles", query: `{app="a"} |~ "error" |~ ".*time out.*"`, needles: []string{"error", "time out"}},
 		{name: "line_format does not drop lines", query: `{app="a"} | line_format "x"`, limit: 100},
-		{name: "count over a bare selector needs timestamps only", query: `count_over_time({app="a"}[1m])`, instant: true, tsOnly: true, direction: model.Forward},
+		{name: "count over a bare selector keeps metadata labels", query: `count_over_time({app="a"}[1m])`, instant: true, direction: model.Forward},
+		{name: "sum of counts needs timestamps only", query: `sum(count_over_time({app="a"}[1m]))`, instant: true, tsOnly: true, direction: model.Forward},
+		{name: "sum by () of rates needs timestamps only", query: `sum by () (rate({app="a"}[1m]))`, instant: true, tsOnly: true, direction: model.Forward},
+		{name: "sum by labels may group by metadata", query: `sum by (app) (rate({app="a"}[1m]))`, instant: true, direction: model.Forward},
 		{name: "rate with a filter needs lines", query: `rate({app="a"} |= "error" [1m])`, instant: true, needles: []string{"error"}, direction: model.Forward},
 		{name: "bytes need lines", query: `bytes_over_time({app="a"}[1m])`, instant: true, direction: model.Forward},
 		{name: "absent needs timestamps only", query: `absent_over_time({app="a"}[1m])`, instant: true, tsOnly: true, direction: model.Forward},
@@ -102,6 +105,9 @@ func TestLimits(t *testing.T) {
 		{"negative limit", Options{}, Params{Query: `{app="a"}`, Limit: -1}, ErrInvalidParams},
 		{"pipeline error", Options{}, Params{Query: `count_over_time({app="a"} | json [1m])`, Step: time.Second}, ErrPipeline},
 		{"instant log query", Options{}, Params{Query: `{app="a"}`, Instant: true}, ErrLogQueryInstant},
+		{"tenant max series", Options{}, Params{Query: `count_over_time({app=~".+"}[1m])`, Instant: true, Limits: Limits{MaxQuerySeries: 1}}, ErrMaxSeries},
+		{"tenant max entries", Options{}, Params{Query: `{app="a"}`, Limit: 101, Limits: Limits{MaxEntriesLimitPerQuery: 100}}, ErrMaxEntriesLimit},
+		{"tenant max query range", Options{}, Params{Query: `{app="a"}`, Limits: Limits{MaxQueryRange: time.Second}}, ErrMaxQueryRange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,7 +50,7 @@ func (e *Engine) execLogs(ctx context.Context, expr *logql.LogExpr, p Params, st
 		Start:     p.Start.UnixNano(),
 		End:       p.End.UnixNano(),
 		Direction: p.Direction,
-		Needles:   needles(expr.Pipeline),
+		Needles:   needles(expr),
 	}
 	if !mayDrop(expr.Pipeline) && p.Interval == 0 {
 		sel.Limit = p.Limit
@@ -96,24 +96,20 @@ func readStreams(ctx context.Context, it interface {
 		if !ok {
 			continue
 		}
-		h := pl.lb.hash()
-		s := out[h]
-		for s != nil && !pl.lb.equal(s.Labels) {
-			s = s.next
-		}
+		s := findStream(out, &pl.lb, p.CategorizeLabels)
 		if s == nil {
-			s = &outStream{Stream: Stream{Labels: pl.lb.labels()}, hash: h, next: out[h]}
-			out[h] = s
+			s = newOutStream(out, &pl.lb, p.CategorizeLabels)
 			order = append(order, s)
 		} else if interval > 0 && !intervalElapsed(p.Direction, s.lastTS, ent.Timestamp, interval) {
 			continue
 		}
 		s.lastTS = ent.Timestamp
-		s.Entries = append(s.Entries, model.Entry{
-			Timestamp: ent.Timestamp,
-			Line:      append([]byte(nil), line...),
-			Metadata:  cloneLabels(ent.Metadata),
-		})
+		e := model.Entry{Timestamp: ent.Timestamp, Line: append([]byte(nil), line...), Metadata: cloneLabels(ent.Metadata)}
+		if p.CategorizeLabels {
+			e.Metadata = pl.lb.catLabels(catMetadata)
+			s.Parsed = append(s.Parsed, pl.lb.catLabels(catParsed))
+		}
+		s.Entries = append(s.Entries, e)
 		kept++
 	}
 	if err := it.Err(); err != nil {
@@ -125,6 +121,36 @@ func readStreams(ctx context.Context, it interface {
 	}
 	sort.Slice(res, func(i, j int) bool { return res[i].Labels.String() < res[j].Labels.String() })
 	return res, kept, nil
+}
+
+// findStream returns the result stream of the current labels (only the
+// stream's own labels when categorizing), or nil.
+func findStream(out map[uint64]*outStream, lb *labelsBuilder, categorize bool) *outStream {
+	if categorize {
+		s := out[lb.catHash(0)]
+		for s != nil && !lb.catEqual(s.Labels, 0) {
+			s = s.next
+		}
+		return s
+	}
+	s := out[lb.hash()]
+	for s != nil && !lb.equal(s.Labels) {
+		s = s.next
+	}
+	return s
+}
+
+func newOutStream(out map[uint64]*outStream, lb *labelsBuilder, categorize bool) *outStream {
+	var h uint64
+	var ls labels.Labels
+	if categorize {
+		h, ls = lb.catHash(0), lb.catLabels(0)
+	} else {
+		h, ls = lb.hash(), lb.labels()
+	}
+	s := &outStream{Stream: Stream{Labels: ls}, hash: h, next: out[h]}
+	out[h] = s
+	return s
 }
 
 func intervalElapsed(d model.Direction, last, ts, interval int64) bool {

@@ -59,8 +59,8 @@ func (ev *evaluator) instantResult(expr logql.SampleExpr, v value) (*Result, err
 		return &Result{Type: TypeScalar, Scalar: model.Sample{T: t, V: v.scalars[0]}}, nil
 	}
 	vec := v.vecs[0]
-	if len(vec) > ev.e.opts.MaxQuerySeries {
-		return nil, fmt.Errorf("%w (%d)", ErrMaxSeries, ev.e.opts.MaxQuerySeries)
+	if len(vec) > ev.p.Limits.MaxQuerySeries {
+		return nil, fmt.Errorf("%w (%d)", ErrMaxSeries, ev.p.Limits.MaxQuerySeries)
 	}
 	out := make([]Sample, len(vec))
 	for i, s := range vec {
@@ -98,8 +98,8 @@ func (ev *evaluator) rangeResult(v value) (*Result, error) {
 				idx = len(matrix)
 				byHash[h] = append(byHash[h], idx)
 				matrix = append(matrix, Series{Metric: s.metric})
-				if len(matrix) > ev.e.opts.MaxQuerySeries {
-					return nil, fmt.Errorf("%w (%d)", ErrMaxSeries, ev.e.opts.MaxQuerySeries)
+				if len(matrix) > ev.p.Limits.MaxQuerySeries {
+					return nil, fmt.Errorf("%w (%d)", ErrMaxSeries, ev.p.Limits.MaxQuerySeries)
 				}
 			}
 			matrix[idx].Samples = append(matrix[idx].Samples, model.Sample{T: t, V: s.v})
@@ -121,7 +121,11 @@ func (ev *evaluator) eval(expr logql.SampleExpr) (value, error) {
 		var in value
 		var err error
 		if ra, ok := canPushGrouping(x); ok {
-			in.vecs, err = ev.evalRange(ra, x.Grouping)
+			g := x.Grouping
+			if g == nil {
+				g = &logql.Grouping{} // sum(...) is sum by ()
+			}
+			in.vecs, err = ev.evalRange(ra, g)
 		} else {
 			in, err = ev.eval(x.Expr)
 		}

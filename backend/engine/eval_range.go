@@ -13,6 +13,7 @@ import (
 	"github.com/lode-logs/lode/backend/iter"
 	"github.com/lode-logs/lode/backend/logql"
 	"github.com/lode-logs/lode/backend/model"
+	"github.com/lode-logs/lode/backend/stats"
 )
 
 // rangeSeries is one series of a range aggregation: the samples of its
@@ -125,11 +126,21 @@ func rangeGrouping(ra *logql.RangeAggregation, outer *logql.Grouping) *grouping 
 	return g
 }
 
-// needsTimestampsOnly reports whether the aggregation reads no line content.
-func needsTimestampsOnly(ra *logql.RangeAggregation) bool {
+// needsTimestampsOnly reports whether the aggregation reads nothing but
+// timestamps and stream labels: no line content, and no structured metadata
+// either (storage returns none in that mode, and metadata labels would
+// otherwise split series). That holds for absent_over_time, and for count
+// and rate over a bare selector whose series are grouped away to no labels
+// (sum(...) or sum by () around them).
+func needsTimestampsOnly(ra *logql.RangeAggregation, g *grouping) bool {
+	if ra.Unwrap != nil || len(ra.Log.Pipeline) > 0 {
+		return false
+	}
 	switch ra.Op {
-	case logql.RangeCount, logql.RangeRate, logql.RangeAbsent:
-		return ra.Unwrap == nil && len(ra.Log.Pipeline) == 0
+	case logql.RangeAbsent:
+		return true
+	case logql.RangeCount, logql.RangeRate:
+		return g != nil && !g.without && len(g.names) == 0
 	}
 	return false
 }
@@ -139,7 +150,7 @@ func needsTimestampsOnly(ra *logql.RangeAggregation) bool {
 // which keeps the number of series down, as Loki does.
 func canPushGrouping(va *logql.VectorAggregation) (*logql.RangeAggregation, bool) {
 	ra, ok := va.Expr.(*logql.RangeAggregation)
-	if !ok || va.Op != logql.VectorSum || ra.Grouping != nil || va.Grouping == nil {
+	if !ok || va.Op != logql.VectorSum || ra.Grouping != nil {
 		return nil, false
 	}
 	switch ra.Op {
@@ -175,8 +186,8 @@ func (ev *evaluator) evalRange(ra *logql.RangeAggregation, outer *logql.Grouping
 		Start:          first - off - rng + 1, // windows are (t-range, t]
 		End:            last - off + 1,
 		Direction:      model.Forward,
-		Needles:        needles(ra.Log.Pipeline),
-		TimestampsOnly: needsTimestampsOnly(ra),
+		Needles:        needles(ra.Log),
+		TimestampsOnly: needsTimestampsOnly(ra, x.group),
 	}
 	it, err := ev.e.q.SelectLogs(ev.ctx, sel)
 	if err != nil {
@@ -184,6 +195,7 @@ func (ev *evaluator) evalRange(ra *logql.RangeAggregation, outer *logql.Grouping
 	}
 	r := &rangeEval{ev: ev, ra: ra, pl: pl, x: x, it: it, bases: streamBases{}, series: map[uint64]*rangeSeries{}}
 	out, err := r.run(rng, off)
+	stats.FromContext(ev.ctx).Querier().AddPostFilterLines(int64(r.kept))
 	if cerr := it.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close log iterator: %w", cerr)
 	}
@@ -202,6 +214,7 @@ type rangeEval struct {
 	series  map[uint64]*rangeSeries
 	order   []*rangeSeries
 	read    int
+	kept    int // lines that passed the pipeline
 }
 
 func (r *rangeEval) run(rng, off int64) ([][]sample, error) {
@@ -253,6 +266,7 @@ func (r *rangeEval) add(ent *model.StreamEntry) {
 	if !ok {
 		return
 	}
+	r.kept++
 	lb := &r.pl.lb
 	v, ok := r.x.value(lb, line)
 	if !ok {

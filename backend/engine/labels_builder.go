@@ -56,22 +56,25 @@ func newStreamBase(ls labels.Labels) *streamBase {
 }
 
 // labelsBuilder holds the labels of the line being processed: the stream's
-// labels plus what the pipeline added (sorted by name, unique) minus what it
+// labels plus what the pipeline added (unique names) minus what it
 // deleted. It is reset for every line. Values set through the arena (setBytes)
 // alias a buffer reused by the next line: they are valid only while the line
 // is processed, and anything kept beyond must be cloned (labels() does).
 type labelsBuilder struct {
-	base  *streamBase
-	add   []labelKV // sorted by name, unique
-	del   []string  // stream label names removed
-	arena []byte
-	dirty bool // add or del changed since reset
-	dg    xxhash.Digest
+	base *streamBase
+	add  []labelKV // unique names; sorted when sorted is true
+	// sorted says add is in name order (sortAdd restores it).
+	sorted bool
+	del    []string // stream label names removed
+	arena  []byte
+	dirty  bool // add or del changed since reset
+	dg     xxhash.Digest
 }
 
 func (b *labelsBuilder) reset(base *streamBase) {
 	b.base = base
 	b.add = b.add[:0]
+	b.sorted = true
 	b.del = b.del[:0]
 	b.arena = b.arena[:0]
 	b.dirty = false
@@ -96,17 +99,32 @@ func (b *labelsBuilder) deleted(name string) bool {
 	return false
 }
 
+// findAdd returns the index of label name among the added labels. The
+// added labels are kept in insertion order while a line is parsed (a linear
+// scan of a few labels is cheaper than keeping them sorted) and sorted
+// only when the whole set is read.
 func (b *labelsBuilder) findAdd(name string) (int, bool) {
-	lo, hi := 0, len(b.add)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if b.add[m].name < name {
-			lo = m + 1
-		} else {
-			hi = m
+	for i := range b.add {
+		if b.add[i].name == name {
+			return i, true
 		}
 	}
-	return lo, lo < len(b.add) && b.add[lo].name == name
+	return len(b.add), false
+}
+
+// sortAdd sorts the added labels by name (insertion sort: few labels, and
+// lines of a stream mostly add them in the same order).
+func (b *labelsBuilder) sortAdd() {
+	if b.sorted {
+		return
+	}
+	a := b.add
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j].name < a[j-1].name; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+	b.sorted = true
 }
 
 // get returns the current value of label name.
@@ -143,24 +161,21 @@ func (b *labelsBuilder) has(name string) bool {
 // set sets label name (overriding a stream label of the same name).
 func (b *labelsBuilder) set(cat labelCategory, name, value string) {
 	b.dirty = true
-	i, ok := b.findAdd(name)
-	if ok {
+	if i, ok := b.findAdd(name); ok {
 		b.add[i].value = value
 		b.add[i].cat = cat
 		return
 	}
-	b.add = append(b.add, labelKV{})
-	copy(b.add[i+1:], b.add[i:])
-	b.add[i] = labelKV{name: name, value: value, cat: cat}
+	b.appendNew(cat, name, value)
 }
 
-// insertAt inserts a label known to be absent at position i (as returned
-// by findAdd).
-func (b *labelsBuilder) insertAt(i int, cat labelCategory, name, value string) {
+// appendNew adds a label known to be absent (findAdd said so).
+func (b *labelsBuilder) appendNew(cat labelCategory, name, value string) {
 	b.dirty = true
-	b.add = append(b.add, labelKV{})
-	copy(b.add[i+1:], b.add[i:])
-	b.add[i] = labelKV{name: name, value: value, cat: cat}
+	if n := len(b.add); n > 0 && b.add[n-1].name > name {
+		b.sorted = false
+	}
+	b.add = append(b.add, labelKV{name: name, value: value, cat: cat})
 }
 
 // setBytes sets label name to a copy of value kept in the line arena.
@@ -230,6 +245,7 @@ func (b *labelsBuilder) parsedName(key string) string {
 
 // each calls f for every current label in name order.
 func (b *labelsBuilder) each(f func(name, value string)) {
+	b.sortAdd()
 	list, add := b.base.list, b.add
 	i, j := 0, 0
 	for i < len(list) || j < len(add) {
@@ -253,6 +269,7 @@ func (b *labelsBuilder) hash() uint64 {
 	if !b.dirty {
 		return b.base.hash
 	}
+	b.sortAdd()
 	b.dg.Reset()
 	list, add := b.base.list, b.add
 	i, j := 0, 0
@@ -370,10 +387,14 @@ func (g *grouping) keeps(name string) bool {
 type cursor struct {
 	b    *labelsBuilder
 	i, j int
+	cat  labelCategory // category of the label next returned last
 }
 
 func (c *cursor) next() (string, string, bool) {
 	b := c.b
+	if c.i == 0 && c.j == 0 {
+		b.sortAdd()
+	}
 	list, add := b.base.list, b.add
 	for c.i < len(list) || c.j < len(add) {
 		if c.j >= len(add) || (c.i < len(list) && list[c.i].Name < add[c.j].name) {
@@ -382,6 +403,7 @@ func (c *cursor) next() (string, string, bool) {
 			if len(b.del) > 0 && b.deleted(l.Name) {
 				continue
 			}
+			c.cat = 0
 			return l.Name, l.Value, true
 		}
 		if c.i < len(list) && list[c.i].Name == add[c.j].name {
@@ -389,9 +411,55 @@ func (c *cursor) next() (string, string, bool) {
 		}
 		a := add[c.j]
 		c.j++
+		c.cat = a.cat
 		return a.name, a.value, true
 	}
 	return "", "", false
+}
+
+// catHash hashes the labels of category cat (0: the stream's own labels
+// that the pipeline left untouched).
+func (b *labelsBuilder) catHash(cat labelCategory) uint64 {
+	b.dg.Reset()
+	c := cursor{b: b}
+	for n, v, ok := c.next(); ok; n, v, ok = c.next() {
+		if c.cat != cat {
+			continue
+		}
+		_, _ = b.dg.WriteString(n)
+		_, _ = b.dg.Write(sepName)
+		_, _ = b.dg.WriteString(v)
+		_, _ = b.dg.Write(sepValue)
+	}
+	return b.dg.Sum64()
+}
+
+// catLabels returns the labels of category cat, owned.
+func (b *labelsBuilder) catLabels(cat labelCategory) labels.Labels {
+	var sb labels.ScratchBuilder
+	c := cursor{b: b}
+	for n, v, ok := c.next(); ok; n, v, ok = c.next() {
+		if c.cat == cat {
+			sb.Add(cloneString(n), cloneString(v))
+		}
+	}
+	return sb.Labels()
+}
+
+// catEqual reports whether ls equals the labels of category cat.
+func (b *labelsBuilder) catEqual(ls labels.Labels, cat labelCategory) bool {
+	n := 0
+	c := cursor{b: b}
+	for name, v, ok := c.next(); ok; name, v, ok = c.next() {
+		if c.cat != cat {
+			continue
+		}
+		n++
+		if ls.Get(name) != v {
+			return false
+		}
+	}
+	return n == ls.Len()
 }
 
 // groupHash hashes the labels g keeps.

@@ -146,30 +146,38 @@ func (p *pipeline) process(base *streamBase, ts int64, line []byte, md labels.La
 	return line, true
 }
 
-// needles returns the literals of the leading |= filters (and |~ filters
-// that are plain literals), without alternatives: every line of the result
-// contains each of them.
-func needles(stages []logql.Stage) [][]byte {
+// needles returns literals every line of the result contains: those of
+// logql's Needles (|= filters up to the first stage that rewrites the line)
+// and of |~ filters in that span whose regexp is a plain literal.
+func needles(e *logql.LogExpr) [][]byte {
 	var out [][]byte
-	for _, st := range stages {
-		lf, ok := st.(*logql.LineFilter)
-		if !ok {
-			break
-		}
-		if lf.IP || len(lf.Or) > 0 {
-			continue
-		}
-		switch lf.Op {
-		case logql.LineContains:
-			if lf.Match != "" {
-				out = append(out, []byte(lf.Match))
+	add := func(n []byte) {
+		for _, o := range out {
+			if string(o) == string(n) {
+				return
 			}
-		case logql.LineMatch:
-			// A regexp that is a plain case-sensitive literal is a needle too.
-			if f, ok := simplifyRegex(lf.Match); ok {
+		}
+		out = append(out, n)
+	}
+	for _, n := range e.Needles() {
+		add([]byte(n))
+	}
+	for _, st := range e.Pipeline {
+		switch s := st.(type) {
+		case *logql.LineFilter:
+			if s.Op != logql.LineMatch || s.IP || len(s.Or) > 0 {
+				continue
+			}
+			if f, ok := simplifyRegex(s.Match); ok {
 				if c, ok := f.(containsFilter); ok && len(c.needle) > 0 {
-					out = append(out, c.needle)
+					add(c.needle)
 				}
+			}
+		case *logql.LineFormat, *logql.Decolorize:
+			return out
+		case *logql.ParserStage:
+			if s.Kind == logql.ParserUnpack {
+				return out
 			}
 		}
 	}

@@ -27,6 +27,10 @@ const (
 type Stream struct {
 	Labels  labels.Labels
 	Entries []model.Entry
+	// Parsed holds, per entry, the labels the pipeline extracted, when the
+	// query categorized labels (entries' Metadata then holds what is left of
+	// their structured metadata); nil otherwise.
+	Parsed []labels.Labels
 }
 
 // Series is one series of a matrix; sample times are Unix ns, aligned to
@@ -52,6 +56,9 @@ type Result struct {
 	Vector  []Sample
 	Scalar  model.Sample
 	Stats   stats.Result
+	// Categorized marks the categorize-labels encoding (see
+	// Params.CategorizeLabels).
+	Categorized bool
 }
 
 // MarshalJSON encodes r as Loki's query response:
@@ -62,7 +69,11 @@ func (r *Result) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
 func (r *Result) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"status":"success","data":{"resultType":"`...)
 	dst = append(dst, r.Type...)
-	dst = append(dst, `","result":`...)
+	dst = append(dst, '"')
+	if r.Categorized {
+		dst = append(dst, `,"encodingFlags":["categorize-labels"]`...)
+	}
+	dst = append(dst, `,"result":`...)
 	dst = r.appendResult(dst)
 	dst = append(dst, `,"stats":`...)
 	dst = r.Stats.AppendJSON(dst)
@@ -78,7 +89,7 @@ func (r *Result) appendResult(dst []byte) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendStream(dst, &r.Streams[i])
+			dst = appendStream(dst, &r.Streams[i], r.Categorized)
 		}
 		return append(dst, ']')
 	case TypeMatrix:
@@ -118,7 +129,7 @@ func (r *Result) appendResult(dst []byte) []byte {
 	return append(dst, "null"...)
 }
 
-func appendStream(dst []byte, s *Stream) []byte {
+func appendStream(dst []byte, s *Stream, categorized bool) []byte {
 	dst = append(dst, `{"stream":`...)
 	dst = appendLabels(dst, s.Labels)
 	dst = append(dst, `,"values":[`...)
@@ -130,9 +141,37 @@ func appendStream(dst []byte, s *Stream) []byte {
 		dst = strconv.AppendInt(dst, e.Timestamp, 10)
 		dst = append(dst, `",`...)
 		dst = appendJSONString(dst, e.Line, true)
+		if categorized {
+			dst = appendCategories(dst, e.Metadata, s.parsed(i))
+		}
 		dst = append(dst, ']')
 	}
 	return append(dst, "]}"...)
+}
+
+func (s *Stream) parsed(i int) labels.Labels {
+	if i < len(s.Parsed) {
+		return s.Parsed[i]
+	}
+	return labels.EmptyLabels()
+}
+
+// appendCategories writes the third element of a categorized entry:
+// {"structuredMetadata":{...},"parsed":{...}}, leaving out empty parts.
+func appendCategories(dst []byte, md, parsed labels.Labels) []byte {
+	dst = append(dst, ",{"...)
+	if !md.IsEmpty() {
+		dst = append(dst, `"structuredMetadata":`...)
+		dst = appendLabels(dst, md)
+	}
+	if !parsed.IsEmpty() {
+		if !md.IsEmpty() {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"parsed":`...)
+		dst = appendLabels(dst, parsed)
+	}
+	return append(dst, '}')
 }
 
 // appendLabels encodes a label set as a JSON object in label order. Names

@@ -34,7 +34,7 @@ func goldenQuerier(t testing.TB) *enginetest.Querier {
 		model.Entry{Timestamp: ts(65), Line: []byte("bytes \xff\xfe <html> & \u2028 \t\x01 \"quoted\" \\ é")},
 	)
 	push(`{app="web", env="prod"}`,
-		model.Entry{Timestamp: ts(30), Line: []byte(`{"level":"warn","path":"/index.html","latency_ms":12}`)},
+		model.Entry{Timestamp: ts(30), Line: []byte(`{"level":"warn","path":"/index.html","latency_ms":12}`), Metadata: labels.FromStrings("trace_id", "t-1")},
 	)
 	return q
 }
@@ -47,6 +47,7 @@ func TestResultJSONGolden(t *testing.T) {
 		{"streams", Params{Query: `{env="prod"}`, Start: t0, End: t0.Add(2 * time.Minute)}},
 		{"streams_forward_filtered", Params{Query: `{app="api"} |= "GET"`, Start: t0, End: t0.Add(2 * time.Minute), Direction: model.Forward}},
 		{"streams_logfmt_labels", Params{Query: `{app="api"} | logfmt | status >= 500`, Start: t0, End: t0.Add(2 * time.Minute)}},
+		{"streams_categorized", Params{Query: `{env="prod"} | json | __error__=""`, Start: t0, End: t0.Add(2 * time.Minute), CategorizeLabels: true}},
 		{"streams_empty", Params{Query: `{app="none"}`, Start: t0, End: t0.Add(time.Minute)}},
 		{"matrix", Params{Query: `count_over_time({env="prod"}[1m])`, Start: t0, End: t0.Add(2 * time.Minute), Step: time.Minute}},
 		{"matrix_rate_fraction", Params{Query: `sum by (app) (rate({env="prod"}[1m]))`, Start: t0.Add(1500 * time.Millisecond), End: t0.Add(2 * time.Minute), Step: 30 * time.Second}},

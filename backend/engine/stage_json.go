@@ -198,11 +198,11 @@ func (j *jsonStage) setValue(lb *labelsBuilder, k jsonKey, v string) {
 	if lb.baseHas(name) {
 		name = k.extracted
 	}
-	at, dup := lb.findAdd(name)
+	_, dup := lb.findAdd(name)
 	if dup {
 		return
 	}
-	lb.insertAt(at, catParsed, name, v)
+	lb.appendNew(catParsed, name, v)
 }
 
 // sanitizeLabelKey turns an extracted key into a label name: characters

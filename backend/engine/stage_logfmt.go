@@ -161,7 +161,7 @@ func (s *logfmtStage) extract(lb *labelsBuilder, key, val []byte, hasVal bool) {
 	if lb.baseHas(name) {
 		name = k.extracted
 	}
-	at, dup := lb.findAdd(name)
+	_, dup := lb.findAdd(name)
 	if dup {
 		return // the first value of a repeated key wins
 	}
@@ -181,7 +181,7 @@ func (s *logfmtStage) extract(lb *labelsBuilder, key, val []byte, hasVal bool) {
 	} else {
 		v = bytesString(val)
 	}
-	lb.insertAt(at, catParsed, name, v)
+	lb.appendNew(catParsed, name, v)
 }
 
 func (s *logfmtStage) cachedKey(key []byte, label string) jsonKey {

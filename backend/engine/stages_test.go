@@ -41,7 +41,8 @@ func TestJSONParserEdgeCases(t *testing.T) {
 		{"trailing garbage", `{"a":"x"} tail`, `{__error__="JSONParserErr", __error_details__="unexpected data after top-level value at offset 10", a="x", app="t"}`},
 		{"array document", `[1,2]`, `{__error__="JSONParserErr", __error_details__="Value looks like object, but can't find opening '{' symbol", app="t"}`},
 		{"bad literal", `{"a":tru}`, `{__error__="JSONParserErr", __error_details__="invalid literal at offset 5", app="t"}`},
-		{"control character", "{\"a\":\"x\ny\"}", `{__error__="JSONParserErr", __error_details__="control character in string at offset 7", app="t"}`},
+		{"raw control characters are accepted", "{\"a\":\"x\ny\"}", `{a="x\ny", app="t"}`},
+		{"escaped backslash before quote", `{"a":"x\\","b":"y\\\"z"}`, `{a="x\\", app="t", b="y\\\"z"}`},
 		{"collision with stream label", `{"app":"inner"}`, `{app="t", app_extracted="inner"}`},
 		{"empty key skipped", `{"":"x","b":"y"}`, `{app="t", b="y"}`},
 	}
@@ -235,4 +236,20 @@ func FuzzParsers(f *testing.F) {
 			runStages(t, `{app="t"} `+st, line)
 		}
 	})
+}
+
+func TestParseIPv4(t *testing.T) {
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{"1.2.3.4", true}, {"0.0.0.0", true}, {"255.255.255.255", true},
+		{"1.2.3", false}, {"1.2.3.4.5", false}, {"256.1.1.1", false}, {"01.2.3.4", false},
+		{"1..2.3", false}, {"a.b.c.d", false}, {"", false},
+	} {
+		a, ok := parseIPv4([]byte(tt.in))
+		if ok != tt.ok || (ok && a.String() != tt.in) {
+			t.Errorf("parseIPv4(%q) = %v, %v", tt.in, a, ok)
+		}
+	}
 }

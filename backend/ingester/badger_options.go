@@ -8,9 +8,13 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/skl"
 )
 
-// badgerOptions returns the Badger options for the buffer in dir.
+// badgerOptions returns the Badger options for the buffer in dir (see
+// BadgerConfig for the reasoning). A level-0 table is compacted as soon as
+// it exists: tables hold only keys and value pointers, so compactions are
+// cheap, and they are what tells the value log collector which values died.
 func badgerOptions(dir string, cfg *Config, logger *slog.Logger) badger.Options {
 	b := &cfg.Badger
 	return badger.DefaultOptions(dir).
@@ -23,8 +27,8 @@ func badgerOptions(dir string, cfg *Config, logger *slog.Logger) badger.Options 
 		WithIndexCacheSize(0).
 		WithMemTableSize(b.MemTableSize).
 		WithNumMemtables(b.NumMemtables).
-		WithNumLevelZeroTables(min(b.NumMemtables+2, 5)).
-		WithNumLevelZeroTablesStall(10).
+		WithNumLevelZeroTables(1).
+		WithNumLevelZeroTablesStall(8).
 		WithValueThreshold(b.ValueThreshold).
 		WithValueLogFileSize(b.ValueLogFileSize).
 		WithNumCompactors(2).
@@ -47,3 +51,22 @@ func (b badgerLogger) Errorf(f string, a ...any)   { b.log(slog.LevelError, f, a
 func (b badgerLogger) Warningf(f string, a ...any) { b.log(slog.LevelWarn, f, a...) }
 func (b badgerLogger) Infof(f string, a ...any)    { b.log(slog.LevelDebug, f, a...) }
 func (b badgerLogger) Debugf(f string, a ...any)   { b.log(slog.LevelDebug-4, f, a...) }
+
+// txnLimits returns how many entries, and how many bytes as entrySize
+// counts them, one Badger transaction may hold, with a 10% margin. Badger
+// allows 15% of a memtable, counting each entry as a skiplist node for the
+// count.
+func txnLimits(opts badger.Options) (count int, size int64) {
+	maxSize := opts.MemTableSize * 15 / 100
+	return int(maxSize/int64(skl.MaxNodeSize)) * 9 / 10, maxSize * 9 / 10
+}
+
+// entrySize is what Badger charges a transaction for one entry: key and
+// value, or key and value pointer for values that go to the value log,
+// plus metadata.
+func entrySize(opts badger.Options, key, val int) int64 {
+	if int64(val) < opts.ValueThreshold {
+		return int64(key+val) + 12
+	}
+	return int64(key) + 24
+}

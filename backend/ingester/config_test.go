@@ -44,9 +44,9 @@ func TestConfigValidate(t *testing.T) {
 		{"memtables", func(c *Config) { c.Badger.NumMemtables = 0 }, "ingester.badger.num-memtables must be at least 1"},
 		{"threshold", func(c *Config) { c.Badger.ValueThreshold = 2 << 20 }, "ingester.badger.value-threshold must be between 1 and 1 MiB"},
 		{"threshold vs memtable", func(c *Config) { c.Badger.MemTableSize, c.Badger.ValueThreshold = 1<<20, 1<<19 },
-			"ingester.badger.value-threshold must not exceed 15% of ingester.badger.memtable-size"},
+			"ingester.badger.value-threshold must not exceed 10% of ingester.badger.memtable-size"},
 		{"vlog size", func(c *Config) { c.Badger.ValueLogFileSize = 2 << 30 },
-			"ingester.badger.value-log-file-size must be at least 1 MiB and less than 2 GiB"},
+			"ingester.badger.value-log-file-size must be at least 4 MiB and less than 2 GiB"},
 		{"cache", func(c *Config) { c.Badger.BlockCacheSize = -1 }, "ingester.badger.block-cache-size must not be negative"},
 		{"gc", func(c *Config) { c.Badger.GCInterval = 0 }, "ingester.badger.gc-interval must be positive"},
 	}

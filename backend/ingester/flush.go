@@ -50,15 +50,21 @@ func (i *Ingester) Flush(ctx context.Context) error {
 		return err
 	}
 	defer i.closeMu.RUnlock()
+	var cutErr error
 	for _, s := range i.streams.all("") {
 		s.mu.Lock()
-		_, err := i.cutChunk(s, cutForced, nil)
-		s.mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("flush: %w", err)
+		if _, err := i.cutChunk(s, cutForced, nil); err != nil {
+			cutErr = err
 		}
+		s.mu.Unlock()
 	}
-	return i.flushDue(ctx, true)
+	if err := i.flushDue(ctx, true); err != nil {
+		return err
+	}
+	if cutErr != nil {
+		return fmt.Errorf("%w: cut chunks: %w", ErrFlushIncomplete, cutErr)
+	}
+	return nil
 }
 
 // sweep cuts the open chunks of streams idle for the chunk idle period,
@@ -287,7 +293,7 @@ func (i *Ingester) readBlocks(c *cutChunk) ([]chunk.EncodedBlock, error) {
 func (i *Ingester) dropFlushed(cs []*cutChunk) error {
 	i.deleteMu.Lock()
 	defer i.deleteMu.Unlock()
-	limit := i.deleteBatchLimit()
+	limit, _ := txnLimits(i.db.Opts())
 	var keys [][]byte
 	var pending []*cutChunk
 	flushKeys := func() error {
@@ -321,13 +327,6 @@ func (i *Ingester) dropFlushed(cs []*cutChunk) error {
 		return fmt.Errorf("drop flushed chunks: %w", err)
 	}
 	return nil
-}
-
-// deleteBatchLimit is a number of deletions that fits one Badger
-// transaction (Badger allows about 15% of a memtable, in skiplist nodes of
-// at most ~100 bytes).
-func (i *Ingester) deleteBatchLimit() int {
-	return max(64, int(i.db.Opts().MemTableSize*15/100/128))
 }
 
 func removeChunk(cs []*cutChunk, c *cutChunk) []*cutChunk {

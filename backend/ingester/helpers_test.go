@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,15 +38,24 @@ func defaultConfig() Config {
 	return cfg
 }
 
+// flagConfig returns the defaults overridden by the flags in
+// LODE_INGESTER_FLAGS, for benchmarks comparing settings.
+func flagConfig(t testing.TB) Config {
+	var cfg Config
+	f := flag.NewFlagSet("bench", flag.ContinueOnError)
+	cfg.RegisterFlags(f)
+	if err := f.Parse(strings.Fields(os.Getenv("LODE_INGESTER_FLAGS"))); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // testConfig returns defaults with a flush loop that stays out of the way
 // and no free-space guard.
 func testConfig() Config {
 	cfg := defaultConfig()
 	cfg.FlushCheckPeriod = time.Hour
 	cfg.MinFreeDiskSpace = 0
-	// Small Badger files keep tests light (the crash test copies them).
-	cfg.Badger.MemTableSize = 4 << 20
-	cfg.Badger.ValueLogFileSize = 8 << 20
 	return cfg
 }
 

@@ -31,7 +31,7 @@ func TestMemoryPerIdleStream(t *testing.T) {
 	ctx := context.Background()
 	// Warm up what is allocated once (the shared zstd encoder, pools).
 	e.push(mkStream("app=warmup", ent(t0, "warm up")))
-	e.ing.cutBlocks(e.ing.streams.all(""))
+	e.ing.cutBlocks(e.ing.streams.all(""), true)
 	before := heapInUse()
 	for b := 0; b < streams/1000; b++ {
 		req := make([]model.Stream, 0, 1000)
@@ -44,7 +44,7 @@ func TestMemoryPerIdleStream(t *testing.T) {
 		e.push(req...)
 	}
 	all := e.ing.streams.all("")
-	e.ing.cutBlocks(all)
+	e.ing.cutBlocks(all, true)
 	for _, s := range all {
 		s.mu.Lock()
 		if !s.head.empty() {

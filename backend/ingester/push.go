@@ -92,26 +92,50 @@ func (i *Ingester) acquireStream(tenant string, st *model.Stream) *stream {
 	}
 }
 
-// prepareRecord (phase 1) encodes the WAL record of one stream's entries,
-// dropping duplicates of the head, into sc.
+// maxRecordBytes bounds the body of one WAL record; a stream's entries
+// beyond it in one push go into further records (a Badger value must fit
+// in one value log file).
+const maxRecordBytes = 1 << 20
+
+// prepareRecord (phase 1) encodes the WAL records of one stream's entries,
+// dropping duplicates of the head, into sc: one record, or more if the
+// entries exceed maxRecordBytes.
 func (i *Ingester) prepareRecord(tenant string, st *model.Stream, sc *pushScratch) {
 	s := i.acquireStream(tenant, st)
 	defer s.mu.Unlock()
-	r := pendingRecord{s: s, seq: i.nextWSeq.Add(1)}
-	r.key[0] = len(sc.buf)
-	sc.buf = walKey(sc.buf, s.sid, r.seq)
-	r.key[1] = len(sc.buf)
-	r.val[0] = r.key[1]
-	sc.buf = append(sc.buf, recordVersion)
+	r := i.startRecord(s, sc)
 	for k := range st.Entries {
 		e := &st.Entries[k]
 		if s.dedup.contains(e.Timestamp, e.Line) {
 			r.dups++
 			continue
 		}
+		if r.entries > 0 && len(sc.buf)-r.val[0]+len(e.Line) > maxRecordBytes {
+			i.finishRecord(s, sc, r)
+			s.inflight++ // each record releases the stream once
+			r = i.startRecord(s, sc)
+		}
 		sc.buf = appendEntry(sc.buf, e)
 		r.entries++
 	}
+	i.finishRecord(s, sc, r)
+}
+
+// startRecord begins a WAL record of s in sc.buf.
+func (i *Ingester) startRecord(s *stream, sc *pushScratch) *pendingRecord {
+	sc.recs = append(sc.recs, pendingRecord{s: s, seq: i.nextWSeq.Add(1)})
+	r := &sc.recs[len(sc.recs)-1]
+	r.key[0] = len(sc.buf)
+	sc.buf = walKey(sc.buf, s.sid, r.seq)
+	r.key[1] = len(sc.buf)
+	r.val[0] = r.key[1]
+	sc.buf = append(sc.buf, recordVersion)
+	return r
+}
+
+// finishRecord ends the record r started by startRecord, adding the stream
+// record if s was never written.
+func (i *Ingester) finishRecord(s *stream, sc *pushScratch, r *pendingRecord) {
 	r.val[1] = len(sc.buf)
 	r.skipped = r.entries == 0
 	if !s.persisted && !r.skipped {
@@ -119,7 +143,6 @@ func (i *Ingester) prepareRecord(tenant string, st *model.Stream, sc *pushScratc
 		sc.buf = appendStreamRecord(sc.buf, s.tenant, s.fp, s.labels)
 		r.streamVal[1] = len(sc.buf)
 	}
-	sc.recs = append(sc.recs, r)
 }
 
 // writeRecords (phase 2) commits the prepared records to Badger, in as few
@@ -197,7 +220,7 @@ func (i *Ingester) applyRecords(sc *pushScratch) {
 		i.m.duplicates.Add(float64(dups))
 	}
 	if len(full) > 0 {
-		i.cutBlocks(full)
+		i.cutBlocks(full, false)
 	}
 	clear(full)
 	sc.full = full[:0]

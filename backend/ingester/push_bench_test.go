@@ -67,7 +67,7 @@ func newPushCorpus(seed int64, streams, n, size int) *pushCorpus {
 // newBenchIngester opens an ingester with the default configuration (bar
 // sync writes) over a filesystem bucket, flush loop running.
 func newBenchIngester(b testing.TB, syncWrites bool) *Ingester {
-	cfg := defaultConfig()
+	cfg := flagConfig(b)
 	cfg.SyncWrites = syncWrites
 	return newBenchIngesterConfig(b, cfg)
 }
@@ -104,24 +104,28 @@ func reportCPU(b *testing.B, start time.Duration, bytes int64) {
 	}
 }
 
-// BenchmarkPush pushes 1 MiB requests one after the other.
+// BenchmarkPush pushes requests of 1 MiB and of 64 KiB one after the other;
+// with small pushes the cost of each commit (a device flush with sync
+// writes) shows.
 func BenchmarkPush(b *testing.B) {
-	for _, syncWrites := range []bool{false, true} {
-		b.Run(fmt.Sprintf("sync=%v", syncWrites), func(b *testing.B) {
-			ing := newBenchIngester(b, syncWrites)
-			corpus := newPushCorpus(1, 100, b.N, 1<<20)
-			ctx := context.Background()
-			b.SetBytes(corpus.bytes / int64(b.N))
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := cpuTime()
-			for i := 0; i < b.N; i++ {
-				if err := ing.Push(ctx, testTenant, corpus.pushes[i]); err != nil {
-					b.Fatal(err)
+	for _, size := range []int{1 << 20, 64 << 10} {
+		for _, syncWrites := range []bool{false, true} {
+			b.Run(fmt.Sprintf("size=%dKiB/sync=%v", size>>10, syncWrites), func(b *testing.B) {
+				ing := newBenchIngester(b, syncWrites)
+				corpus := newPushCorpus(1, 100, b.N, size)
+				ctx := context.Background()
+				b.SetBytes(corpus.bytes / int64(b.N))
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu := cpuTime()
+				for i := 0; i < b.N; i++ {
+					if err := ing.Push(ctx, testTenant, corpus.pushes[i]); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			reportCPU(b, cpu, corpus.bytes)
-		})
+				reportCPU(b, cpu, corpus.bytes)
+			})
+		}
 	}
 }
 
@@ -136,7 +140,7 @@ func counterValue(c prometheus.Counter) float64 {
 func BenchmarkPushCodec(b *testing.B) {
 	for _, codec := range []string{"zstd", "s2", "snappy", "none"} {
 		b.Run("codec="+codec, func(b *testing.B) {
-			cfg := defaultConfig()
+			cfg := flagConfig(b)
 			cfg.ChunkEncoding = codec
 			ing := newBenchIngesterConfig(b, cfg)
 			corpus := newPushCorpus(1, 100, b.N, 1<<20)

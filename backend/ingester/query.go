@@ -3,7 +3,6 @@ package ingester
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/dgraph-io/badger/v4"
@@ -221,9 +220,6 @@ func (i *Ingester) eachStream(ctx context.Context, tenant string, from, through 
 		return err
 	}
 	defer i.closeMu.RUnlock()
-	if through == math.MaxInt64 {
-		through--
-	}
 	for k, s := range i.matchingStreams(tenant, ms) {
 		if k%1024 == 0 {
 			if err := ctx.Err(); err != nil {

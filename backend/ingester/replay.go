@@ -41,9 +41,15 @@ func (i *Ingester) replay() error {
 	if err := i.replayCuts(streams); err != nil {
 		return err
 	}
+	var stale [][]byte
 	for _, rs := range streams {
-		if err := i.assembleChunks(rs); err != nil {
-			return err
+		stale = append(stale, i.assembleChunks(rs)...)
+	}
+	if len(stale) > 0 {
+		// Cut records whose blocks are gone: a drop after the flush was
+		// interrupted. The chunk is in the object store already.
+		if err := i.deleteKeys(stale); err != nil {
+			return fmt.Errorf("delete stale cut records: %w", err)
 		}
 	}
 	if err := i.replayWAL(streams); err != nil {
@@ -217,8 +223,9 @@ func (i *Ingester) replayCuts(streams map[uint64]*replayStream) error {
 }
 
 // assembleChunks turns the replayed chunks of a stream into its open chunk
-// and its cut chunks (queued for the flush).
-func (i *Ingester) assembleChunks(rs *replayStream) error {
+// and its cut chunks (queued for the flush). It returns the keys of cut
+// records left without blocks.
+func (i *Ingester) assembleChunks(rs *replayStream) (stale [][]byte) {
 	s := rs.s
 	cseqs := make([]uint64, 0, len(rs.chunks))
 	for cseq := range rs.chunks {
@@ -237,7 +244,8 @@ func (i *Ingester) assembleChunks(rs *replayStream) error {
 				"stream", s.labels.String(), "chunk", cseq, "blocks", len(c.blocks), "cut_blocks", c.cutBlocks)
 		}
 		if len(c.blocks) == 0 {
-			continue // a cut record whose blocks were deleted by an interrupted drop
+			stale = append(stale, cutKey(s.sid, cseq))
+			continue
 		}
 		var size int64
 		for _, b := range c.blocks {
@@ -255,7 +263,7 @@ func (i *Ingester) assembleChunks(rs *replayStream) error {
 	if !s.open.active {
 		s.open.cseq = next
 	}
-	return nil
+	return stale
 }
 
 // replayWAL applies every stream's WAL records in sequence order.
@@ -297,7 +305,7 @@ func (i *Ingester) replayWAL(streams map[uint64]*replayStream) error {
 		full := i.applyRecord(s, ids[1], val[1:])
 		s.mu.Unlock()
 		if full {
-			i.cutBlocks([]*stream{s})
+			i.cutBlocks([]*stream{s}, false)
 		}
 		return nil
 	})

@@ -91,9 +91,10 @@ type pendingBlock struct {
 // deletion of its WAL records, and cuts chunks that reached the target
 // size. All the blocks go into as few transactions as Badger allows, so
 // that a push costs one more commit (one more device flush with sync
-// writes), not one per stream. The caller holds no stream lock; ss is
-// reordered. On failure heads stay and a later push retries.
-func (i *Ingester) cutBlocks(ss []*stream) {
+// writes), not one per stream. With force, every non-empty head is cut.
+// The caller holds no stream lock; ss is reordered. On failure heads stay
+// and a later push retries.
+func (i *Ingester) cutBlocks(ss []*stream, force bool) {
 	slices.SortFunc(ss, func(a, b *stream) int { return cmpUint(a.sid, b.sid) })
 	ss = slices.Compact(ss)
 	// Stream locks are taken in sid order; other goroutines hold one
@@ -108,7 +109,7 @@ func (i *Ingester) cutBlocks(ss []*stream) {
 	}()
 	ps := make([]pendingBlock, 0, len(ss))
 	for _, s := range ss {
-		if !s.headFull(i.cfg.BlockSize) {
+		if s.head.empty() || !force && !s.headFull(i.cfg.BlockSize) {
 			continue // cut by a concurrent push meanwhile
 		}
 		p := pendingBlock{s: s, bseq: s.nextBlockSeq, blk: i.getBuf(), rec: i.getBuf()}
@@ -121,12 +122,16 @@ func (i *Ingester) cutBlocks(ss []*stream) {
 			i.putBuf(p.rec)
 		}
 	}()
-	limit := i.deleteBatchLimit()
+	opts := i.db.Opts()
+	maxCount, maxSize := txnLimits(opts)
 	for start := 0; start < len(ps); {
-		end, n := start+1, 2+len(ps[start].s.head.seqs)
-		for end < len(ps) && n+2+len(ps[end].s.head.seqs) <= limit {
-			n += 2 + len(ps[end].s.head.seqs)
-			end++
+		end, count, size := start, 0, int64(0)
+		for end < len(ps) {
+			c, sz := ps[end].txnCost(opts)
+			if end > start && (count+c > maxCount || size+sz > maxSize) {
+				break
+			}
+			count, size, end = count+c, size+sz, end+1
 		}
 		i.commitBlocks(ps[start:end])
 		start = end
@@ -138,18 +143,21 @@ func (i *Ingester) cutBlocks(ss []*stream) {
 	}
 }
 
+// txnCost returns the entries and bytes the block's transaction writes.
+func (p *pendingBlock) txnCost(opts badger.Options) (int, int64) {
+	n := len(p.s.head.seqs)
+	size := entrySize(opts, blockKeyLen, 64) + entrySize(opts, blockKeyLen, len(*p.blk)+len(p.meta.Filter)+8) +
+		int64(n)*entrySize(opts, walKeyLen, 0)
+	return 2 + n, size
+}
+
 // commitBlocks writes a group of encoded heads in one transaction and adds
-// them to their streams. A lone block whose WAL deletions exceed a
-// transaction goes through commitWithWALDeletes. The caller holds the
-// streams' locks.
+// them to their streams. A lone block, or a group Badger finds too big,
+// goes block by block through commitWithWALDeletes, which splits WAL
+// deletions that do not fit. The caller holds the streams' locks.
 func (i *Ingester) commitBlocks(ps []pendingBlock) {
 	var err error
-	if len(ps) == 1 {
-		p := &ps[0]
-		err = i.commitWithWALDeletes(p.s.sid, p.s.head.seqs, func(txn *badger.Txn) error {
-			return i.putBlock(txn, p.s, p.bseq, *p.blk, p.meta, p.rec)
-		})
-	} else {
+	if len(ps) > 1 {
 		err = i.update(func(txn *badger.Txn) error {
 			for k := range ps {
 				p := &ps[k]
@@ -164,7 +172,23 @@ func (i *Ingester) commitBlocks(ps []pendingBlock) {
 			}
 			return nil
 		})
+		if !errors.Is(err, badger.ErrTxnTooBig) {
+			i.blocksCommitted(ps, err)
+			return
+		}
 	}
+	for k := range ps {
+		p := &ps[k]
+		err = i.commitWithWALDeletes(p.s.sid, p.s.head.seqs, func(txn *badger.Txn) error {
+			return i.putBlock(txn, p.s, p.bseq, *p.blk, p.meta, p.rec)
+		})
+		i.blocksCommitted(ps[k:k+1], err)
+	}
+}
+
+// blocksCommitted adds committed blocks to their streams, or logs the
+// failure (the heads stay and a later push retries).
+func (i *Ingester) blocksCommitted(ps []pendingBlock, err error) {
 	if err != nil {
 		i.m.storageFailures.WithLabelValues("block").Inc()
 		i.logger.Error("cut head blocks", "blocks", len(ps), "err", err)

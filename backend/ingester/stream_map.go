@@ -85,8 +85,9 @@ func (m *streamMap) insertLocked(st *streamStripe, s *stream) {
 	m.n.Add(1)
 }
 
-// removeIf removes s if ok, called with s.mu held, returns true; it sets
-// s.removed. Reports whether s was removed.
+// removeIf removes s from the map and sets s.removed if ok, which is
+// called with the stripe lock and s.mu held, returns true. It reports
+// whether s was removed.
 func (m *streamMap) removeIf(s *stream, ok func() bool) bool {
 	st := m.stripe(s.fp)
 	st.mu.Lock()

@@ -13,8 +13,9 @@
 //
 // Who counts what (so that nothing is counted twice): storage (chunk readers,
 // ingester clients, caches, the index) adds to the Store, Ingester, Cache and
-// Index counters; the engine adds post-filter lines, returned entries and
-// splits/shards, and sets the execution time. The summary's totals are
+// Index counters; the engine adds post-filter lines and returned entries and
+// sets the execution time; a frontend adds splits, shards, subqueries and
+// queue time. The summary's totals are
 // derived from the store counters, as Loki does: bytes and lines processed
 // are decompressed chunk bytes/lines plus head-chunk bytes/lines, of
 // queriers and ingesters together.

@@ -32,6 +32,8 @@ func (d *Datasource) describe(err error) string {
 	var recErr tls.RecordHeaderError
 	var msg string
 	switch {
+	case errors.As(err, &se) && strings.Contains(se.Message, "HTTP request to an HTTPS server"):
+		msg = fmt.Sprintf("lode at %s expects HTTPS: use https:// in the URL", base)
 	case errors.As(err, &se):
 		msg = se.Error()
 	case errors.Is(err, ErrInvalidQuery), errors.Is(err, ErrInvalidSettings), errors.Is(err, ErrNotMetricQuery):
@@ -50,7 +52,7 @@ func (d *Datasource) describe(err error) string {
 		msg = fmt.Sprintf("cannot reach lode at %s: connection refused; check the URL and that lode is running", base)
 	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &certErr):
 		msg = fmt.Sprintf("the TLS certificate of %s is not trusted (%v): add its CA certificate or turn on skip TLS verify", base, tlsCause(err))
-	case errors.As(err, &recErr):
+	case errors.As(err, &recErr) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		msg = fmt.Sprintf("TLS handshake with %s failed: the server does not speak TLS; use http:// instead of https://", base)
 	case errors.As(err, &ue):
 		msg = fmt.Sprintf("cannot reach lode at %s: %v", base, ue.Err)

@@ -11,4 +11,7 @@ var (
 	ErrNotMetricQuery = errors.New("alert rules need a metric query")
 	// ErrUnknownChannel means a live-tail channel path does not name a tail this plugin serves.
 	ErrUnknownChannel = errors.New("unknown live channel")
+
+	// errSend means Grafana no longer takes frames from a live tail; the tail stops.
+	errSend = errors.New("send frame to Grafana")
 )

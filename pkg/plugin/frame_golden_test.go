@@ -41,6 +41,10 @@ func TestFramesFromRecordedResponses(t *testing.T) {
 		{name: "matrix_empty", file: "matrix_empty.json", query: `{"expr":"count_over_time({app=\"none\"} [1m])"}`},
 		{name: "vector", file: "vector.json", query: `{"expr":"sum by (app) (count_over_time({app=~\".+\"} [$__auto]))","queryType":"instant"}`, instant: true},
 		{name: "scalar", file: "scalar.json", query: `{"expr":"1+1","queryType":"instant"}`, instant: true},
+		// Answers recorded from lode (categorised labels, real stats).
+		{name: "lode_streams_logfmt", file: "lode_streams_logfmt.json", query: `{"expr":"{app=\"shop\"} | logfmt","maxLines":100}`, jsonData: derivedJSON},
+		{name: "lode_matrix_by_level", file: "lode_matrix_by_level.json", query: `{"expr":"sum by (level) (count_over_time({app=\"shop\"}[1m]))","step":"60","legendFormat":"{{level}}"}`},
+		{name: "lode_vector_by_level", file: "lode_vector_by_level.json", query: `{"expr":"sum by (level) (count_over_time({app=\"shop\"}[5m]))","queryType":"instant"}`, instant: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lode := newFakeLode(t)

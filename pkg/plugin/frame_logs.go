@@ -1,9 +1,9 @@
 package plugin
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +36,8 @@ const (
 
 // logRow is one entry of one stream while a frame is built.
 type logRow struct {
-	stream int
+	stream int // index in the streams
+	index  int // index in the stream's values
 	entry  *lokiapi.Entry
 }
 
@@ -77,39 +78,71 @@ func newLogsFrame(streams []lokiapi.Stream, o logsFrameOptions) *data.Frame {
 	rows := make([]logRow, 0, n)
 	for i := range streams {
 		for j := range streams[i].Values {
-			rows = append(rows, logRow{stream: i, entry: &streams[i].Values[j]})
+			rows = append(rows, logRow{stream: i, index: j, entry: &streams[i].Values[j]})
 		}
 	}
 	backward := o.Direction != DirectionForward
-	sort.SliceStable(rows, func(a, b int) bool {
-		ta, tb := rows[a].entry.Timestamp, rows[b].entry.Timestamp
-		if ta != tb {
-			return (ta > tb) == backward
+	// A total order (time, stream labels, then server order), so the unstable sort is stable.
+	slices.SortFunc(rows, func(a, b logRow) int {
+		if c := cmp.Compare(a.entry.Timestamp, b.entry.Timestamp); c != 0 {
+			if backward {
+				return -c
+			}
+			return c
 		}
-		return infos[rows[a].stream].key < infos[rows[b].stream].key
+		if c := strings.Compare(infos[a.stream].key, infos[b.stream].key); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.stream, b.stream); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.index, b.index)
 	})
-	f := newEmptyLogsFrame(o.RefID, n)
-	f.Meta.ExecutedQueryString = o.Executed
 	if o.Seen == nil {
 		o.Seen = make(map[rowKey]int, n)
 	}
-	rowLabels := fillLogRows(f, rows, streams, infos, o.Seen)
+	cols, rowLabels := fillLogRows(rows, streams, infos, o.Seen)
+	f := cols.frame(o.RefID)
+	f.Meta.ExecutedQueryString = o.Executed
 	addDerivedFields(f, o.Derived, rowLabels)
 	return f
 }
 
-// newEmptyLogsFrame returns a logs frame with its schema and n zero rows.
-func newEmptyLogsFrame(refID string, n int) *data.Frame {
-	tsNs := data.NewField(fieldTsNs, nil, make([]string, n))
-	tsNs.Config = &data.FieldConfig{Custom: map[string]any{"hidden": true}}
+// logColumns are the values of a logs frame's fields, one slice per field.
+type logColumns struct {
+	labels     []json.RawMessage
+	timestamps []time.Time
+	bodies     []string
+	severities []string
+	ids        []string
+	tsNs       []string
+	labelTypes []json.RawMessage // nil when no row has categorised labels
+}
+
+func newLogColumns(n int) logColumns {
+	return logColumns{
+		labels: make([]json.RawMessage, n), timestamps: make([]time.Time, n), bodies: make([]string, n),
+		severities: make([]string, n), ids: make([]string, n), tsNs: make([]string, n),
+	}
+}
+
+// frame assembles the logs frame: data-plane LogLines, preferred visualisation logs.
+func (c logColumns) frame(refID string) *data.Frame {
+	hidden := func(f *data.Field) *data.Field {
+		f.Config = &data.FieldConfig{Custom: map[string]any{"hidden": true}}
+		return f
+	}
 	f := data.NewFrame("",
-		data.NewField(fieldLabels, nil, make([]json.RawMessage, n)),
-		data.NewField(fieldTimestamp, nil, make([]time.Time, n)),
-		data.NewField(fieldBody, nil, make([]string, n)),
-		data.NewField(fieldSeverity, nil, make([]string, n)),
-		data.NewField(fieldID, nil, make([]string, n)),
-		tsNs,
+		data.NewField(fieldLabels, nil, c.labels),
+		data.NewField(fieldTimestamp, nil, c.timestamps),
+		data.NewField(fieldBody, nil, c.bodies),
+		data.NewField(fieldSeverity, nil, c.severities),
+		data.NewField(fieldID, nil, c.ids),
+		hidden(data.NewField(fieldTsNs, nil, c.tsNs)),
 	)
+	if c.labelTypes != nil {
+		f.Fields = append(f.Fields, hidden(data.NewField(fieldLabelTypes, nil, c.labelTypes)))
+	}
 	f.RefID = refID
 	f.Meta = &data.FrameMeta{
 		Type:                   data.FrameTypeLogLines,
@@ -119,47 +152,49 @@ func newEmptyLogsFrame(refID string, n int) *data.Frame {
 	return f
 }
 
-// fillLogRows writes rows into the first six fields of f, adding labelTypes when any entry
-// carries categorised labels. It returns the labels of each row.
-func fillLogRows(f *data.Frame, rows []logRow, streams []lokiapi.Stream, infos []streamInfo, seen map[rowKey]int) []map[string]string {
+// newEmptyLogsFrame returns a logs frame with its schema and no rows.
+func newEmptyLogsFrame(refID string) *data.Frame {
+	return newLogColumns(0).frame(refID)
+}
+
+// fillLogRows computes the columns of rows, with labelTypes when any entry carries
+// categorised labels. It also returns the labels of each row.
+func fillLogRows(rows []logRow, streams []lokiapi.Stream, infos []streamInfo, seen map[rowKey]int) (logColumns, []map[string]string) {
+	c := newLogColumns(len(rows))
 	rowLabels := make([]map[string]string, len(rows))
-	var labelTypes []json.RawMessage
 	for i, r := range rows {
 		e := r.entry
 		info := infos[r.stream]
 		labels, lj := streams[r.stream].Labels, info.labelsJSON
 		if len(e.StructuredMetadata) > 0 || len(e.Parsed) > 0 {
-			if labelTypes == nil {
-				labelTypes = make([]json.RawMessage, len(rows))
+			if c.labelTypes == nil {
+				c.labelTypes = make([]json.RawMessage, len(rows))
 			}
 			var types json.RawMessage
 			labels, types = mergeEntryLabels(labels, e)
-			lj, labelTypes[i] = mustJSON(labels), types
+			lj, c.labelTypes[i] = mustJSON(labels), types
 		}
 		rowLabels[i] = labels
 		h := rowHash(info.key, e.Line)
 		k := rowKey{h, e.Timestamp}
 		occ := seen[k]
 		seen[k] = occ + 1
-		f.Fields[0].Set(i, lj)
-		f.Fields[1].Set(i, time.Unix(0, e.Timestamp).UTC())
-		f.Fields[2].Set(i, e.Line)
-		f.Fields[3].Set(i, levelOf(labels, e.Line))
-		f.Fields[4].Set(i, rowID(e.Timestamp, h, occ))
-		f.Fields[5].Set(i, strconv.FormatInt(e.Timestamp, 10))
+		c.labels[i] = lj
+		c.timestamps[i] = time.Unix(0, e.Timestamp).UTC()
+		c.bodies[i] = e.Line
+		c.severities[i] = levelOf(labels, e.Line)
+		c.ids[i] = rowID(e.Timestamp, h, occ)
+		c.tsNs[i] = strconv.FormatInt(e.Timestamp, 10)
 	}
-	if labelTypes != nil {
+	if c.labelTypes != nil {
 		indexedOnly := json.RawMessage(`{}`)
 		for i, r := range rows {
-			if labelTypes[i] == nil {
-				labelTypes[i] = indexedTypes(streams[r.stream].Labels, indexedOnly)
+			if c.labelTypes[i] == nil {
+				c.labelTypes[i] = indexedTypes(streams[r.stream].Labels, indexedOnly)
 			}
 		}
-		lt := data.NewField(fieldLabelTypes, nil, labelTypes)
-		lt.Config = &data.FieldConfig{Custom: map[string]any{"hidden": true}}
-		f.Fields = append(f.Fields, lt)
 	}
-	return rowLabels
+	return c, rowLabels
 }
 
 // mergeEntryLabels returns stream labels plus the entry's structured metadata and parsed labels,
@@ -213,7 +248,8 @@ func canonicalLabels(ls map[string]string) string {
 
 // rowHash hashes what identifies a row besides its timestamp: stream labels and line.
 func rowHash(streamKey, line string) uint64 {
-	d := xxhash.New()
+	var d xxhash.Digest
+	d.Reset()
 	_, _ = d.WriteString(streamKey)
 	_, _ = d.Write([]byte{0xff})
 	_, _ = d.WriteString(line)

@@ -13,7 +13,8 @@ import (
 // queryStats flattens lode's "stats" object ({"summary":{"execTime":0.1,...},"querier":{...}})
 // into frame-meta stats that Grafana's query inspector lists: one entry per number, named
 // "Summary: exec time", with a unit when the key says what it measures. The summary comes
-// first, the rest in name order.
+// first and complete; of the detailed sections (querier, ingester, cache) only non-zero
+// numbers are kept, so that the inspector shows what the query did rather than ~80 zeros.
 func queryStats(raw json.RawMessage) []data.QueryStat {
 	if len(raw) == 0 {
 		return nil
@@ -53,7 +54,7 @@ func appendStats(out []data.QueryStat, path []string, v any) []data.QueryStat {
 		}
 	case json.Number:
 		f, err := x.Float64()
-		if err != nil {
+		if err != nil || (f == 0 && path[0] != "summary") {
 			return out
 		}
 		return append(out, data.QueryStat{

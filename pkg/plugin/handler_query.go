@@ -147,7 +147,7 @@ func (d *Datasource) streamResponse(p plannedQuery, uid string) backend.DataResp
 		return d.errorResponse(fmt.Errorf("%w: live tail needs the datasource UID in the request", ErrInvalidQuery))
 	}
 	key := d.channels.key(tailRequest{Expr: p.Expr, Limit: p.Limit})
-	f := newEmptyLogsFrame(p.RefID, 0)
+	f := newEmptyLogsFrame(p.RefID)
 	f.Meta.Channel = live.Channel{Scope: live.ScopeDatasource, Namespace: uid, Path: tailPathPrefix + key}.String()
 	f.Meta.ExecutedQueryString = "Expr: " + p.Expr
 	return backend.DataResponse{Frames: data.Frames{f}}

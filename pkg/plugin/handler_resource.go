@@ -97,8 +97,10 @@ func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResource
 	}
 	params := url.Values{}
 	for _, p := range route.params {
-		if vs, ok := query[p]; ok {
-			params[p] = vs
+		for _, v := range query[p] {
+			if v != "" { // an empty selector or time means "not given", as the editor sends it
+				params.Add(p, v)
+			}
 		}
 	}
 	for _, p := range route.required {

@@ -45,6 +45,8 @@ func TestCallResourcePassThrough(t *testing.T) {
 	}{
 		{"labels", "labels?start=1&end=2&query=%7Bapp%3D%22x%22%7D&tenant=evil", "/loki/api/v1/labels", `{"status":"success","data":["app","level"]}`,
 			map[string]string{"start": "1", "end": "2", "query": `{app="x"}`}, []string{"tenant"}},
+		{"empty values dropped", "labels?start=1&query=&end=", "/loki/api/v1/labels", `{"status":"success","data":["app","level"]}`,
+			map[string]string{"start": "1"}, []string{"query", "end"}},
 		{"label values", "label/app/values?query=%7Bns%3D%22a%22%7D&limit=5", "/loki/api/v1/label/app/values", `{"status":"success","data":["api","web"]}`,
 			map[string]string{"query": `{ns="a"}`}, []string{"limit"}},
 		{"series", "series?match[]=%7Bapp%3D%22api%22%7D&start=1", "/loki/api/v1/series", `{"status":"success","data":[{"app":"api"}]}`,

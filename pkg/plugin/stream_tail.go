@@ -15,9 +15,6 @@ import (
 	"github.com/lode-logs/lode/pkg/plugin/internal/lokiapi"
 )
 
-// errSend means Grafana no longer takes frames from this stream; the tail stops.
-var errSend = errors.New("send frame to Grafana")
-
 const (
 	// sentPruneSize is the size of the sent-rows map above which old rows are forgotten.
 	sentPruneSize = 8192

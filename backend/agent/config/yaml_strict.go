@@ -51,17 +51,17 @@ func DecodeStrict(n *yaml.Node, out any, path string) error {
 // decodeError turns a yaml.v3 error into a *KeyError, keeping the line
 // yaml.v3 reports when it has one.
 func decodeError(n *yaml.Node, path string, err error) error {
+	msg := err.Error()
 	if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
-		msg := te.Errors[0]
-		line := n.Line
-		if _, err := fmt.Sscanf(msg, "line %d:", &line); err == nil {
-			if i := strings.Index(msg, ": "); i >= 0 {
-				msg = msg[i+2:]
-			}
-		}
-		return &KeyError{Line: line, Path: path, Msg: msg}
+		msg = te.Errors[0]
 	}
-	return &KeyError{Line: n.Line, Column: n.Column, Path: path, Msg: err.Error()}
+	line := n.Line
+	if _, err := fmt.Sscanf(msg, "line %d:", &line); err == nil {
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+	}
+	return &KeyError{Line: line, Path: path, Msg: msg}
 }
 
 func checkKeys(n *yaml.Node, t reflect.Type, path string) error {

@@ -100,6 +100,7 @@ func produce(ctx context.Context, cfg config, ch chan<- batch) {
 		Streams:      cfg.Streams,
 		Start:        cfg.Start.UnixNano(),
 		MeanInterval: max(time.Duration(int64(cfg.Span)*meanLineGuess/int64(cfg.TotalBytes)), 1),
+		NeedleEvery:  cfg.NeedleEvery,
 	})
 	labels := make([]string, g.Streams())
 	for i := range labels {

@@ -39,6 +39,8 @@ type config struct {
 	Span       time.Duration
 	Timeout    time.Duration
 	Progress   time.Duration
+	// NeedleEvery makes every n-th line carry a unique token (see loggen).
+	NeedleEvery int
 }
 
 func (c *config) registerFlags(f *flag.FlagSet) {
@@ -59,6 +61,7 @@ func (c *config) registerFlags(f *flag.FlagSet) {
 	})
 	f.DurationVar(&c.Span, "span", time.Hour, "Time range the lines' timestamps are spread over.")
 	f.DurationVar(&c.Timeout, "timeout", 30*time.Second, "Timeout of one push.")
+	f.IntVar(&c.NeedleEvery, "needle-every", 1_000_000, "Every n-th line carries a unique needle token (loggen.NeedleToken(seed, k)); 0: none.")
 	f.DurationVar(&c.Progress, "progress", 10*time.Second, "Interval of progress lines; 0 prints only the summary.")
 }
 
@@ -74,6 +77,8 @@ func (c *config) validate() error {
 		return errors.New("-total-bytes must be > 0")
 	case c.RateMB < 0:
 		return errors.New("-rate must not be negative")
+	case c.NeedleEvery < 0:
+		return errors.New("-needle-every must not be negative")
 	case c.Span <= 0:
 		return errors.New("-span must be > 0")
 	}

@@ -190,3 +190,6 @@ func Context(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// PID returns the process id of the running lode.
+func (p *Process) PID() int { return p.cmd.Process.Pid }

@@ -276,3 +276,32 @@ func TestTail(t *testing.T) {
 		t.Fatalf("refused handshake gave %v", err)
 	}
 }
+
+// TestEntryShapes checks the hand-written entry reader against encoding/json on every shape.
+func TestEntryShapes(t *testing.T) {
+	for _, c := range []struct{ name, in, line string }{
+		{"plain", `["1","hello"]`, "hello"},
+		{"spaces", " [ \"1\" ,\n\t\"hello\" ] ", "hello"},
+		{"unicode", `["1","héllo ✓ 日本"]`, "héllo ✓ 日本"},
+		{"escapes", `["1","tab\there \"q\" \u00e9 \/"]`, "tab\there \"q\" é /"},
+		{"invalid utf8 becomes U+FFFD", "[\"1\",\"a\xffb\"]", "a\ufffdb"},
+		{"empty line", `["1",""]`, ""},
+		{"metadata", `["1","m",{"structuredMetadata":{"k":"v"}}]`, "m"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var e Entry
+			if err := e.UnmarshalJSON([]byte(c.in)); err != nil {
+				t.Fatal(err)
+			}
+			if e.Timestamp != 1 || e.Line != c.line {
+				t.Fatalf("got %d %q, want 1 %q", e.Timestamp, e.Line, c.line)
+			}
+		})
+	}
+	for _, bad := range []string{`["x","a"]`, `["1"]`, `{"a":1}`, `["1","a","b","c"]`} {
+		var e Entry
+		if err := e.UnmarshalJSON([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

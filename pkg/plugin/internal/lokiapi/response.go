@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Result types of a query response, as Loki names them.
@@ -125,7 +126,39 @@ type entryMetadata struct {
 }
 
 // UnmarshalJSON decodes ["<ns>", "<line>"] or ["<ns>", "<line>", {"structuredMetadata":..., "parsed":...}].
+// The input is a JSON value already checked by the outer decoder; the common shape is read
+// by hand (this runs once per log line) and anything unusual falls back to encoding/json.
 func (e *Entry) UnmarshalJSON(b []byte) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return fmt.Errorf("%w: stream value is not an array", ErrBadResult)
+	}
+	ts, i, ok := rawString(b, skipSpace(b, i+1))
+	if !ok {
+		return e.unmarshalSlow(b)
+	}
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: entry timestamp %q is not Unix nanoseconds", ErrBadResult, ts)
+	}
+	i = skipSpace(b, i)
+	if i >= len(b) || b[i] != ',' {
+		return e.unmarshalSlow(b)
+	}
+	line, j, ok := rawString(b, skipSpace(b, i+1))
+	if !ok {
+		return e.unmarshalSlow(b)
+	}
+	j = skipSpace(b, j)
+	if j >= len(b) || b[j] != ']' {
+		return e.unmarshalSlow(b)
+	}
+	e.Timestamp, e.Line, e.StructuredMetadata, e.Parsed = n, line, nil, nil
+	return nil
+}
+
+// unmarshalSlow decodes an entry with encoding/json (escaped lines, metadata).
+func (e *Entry) unmarshalSlow(b []byte) error {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
@@ -141,7 +174,7 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: entry timestamp %q is not Unix nanoseconds", ErrBadResult, ts)
 	}
-	e.Timestamp = n
+	e.Timestamp, e.StructuredMetadata, e.Parsed = n, nil, nil
 	if err := json.Unmarshal(raw[1], &e.Line); err != nil {
 		return fmt.Errorf("%w: entry line: %v", ErrBadResult, err)
 	}
@@ -153,6 +186,34 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 		e.StructuredMetadata, e.Parsed = md.StructuredMetadata, md.Parsed
 	}
 	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// rawString reads a JSON string at b[i] that has no escapes and only UTF-8 text; ok is false
+// otherwise (the caller then decodes the slow way). It returns the string and the index after it.
+func rawString(b []byte, i int) (string, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			s := b[i+1 : j]
+			if !utf8.Valid(s) {
+				return "", i, false
+			}
+			return string(s), j + 1, true
+		case c == '\\' || c < 0x20:
+			return "", i, false
+		}
+	}
+	return "", i, false
 }
 
 // MarshalJSON encodes the entry in Loki's value form (used by test servers).

@@ -78,7 +78,10 @@ func (f ipLineFilter) match(line []byte) bool {
 }
 
 // matchToken tries the token and, for tokens with surrounding punctuation
-// (a trailing "." or ":"), its trimmed forms.
+// (a trailing "." or ":"), its trimmed forms. IPv4 addresses (with an
+// optional :port) are parsed by hand, and only tokens shaped like IPv6
+// addresses reach netip, so that the filter does not allocate on the
+// timestamps and versions that fill log lines.
 func (f ipLineFilter) matchToken(tok []byte) bool {
 	for len(tok) > 0 && (tok[len(tok)-1] == '.' || tok[len(tok)-1] == ':') {
 		tok = tok[:len(tok)-1]
@@ -89,24 +92,60 @@ func (f ipLineFilter) matchToken(tok []byte) bool {
 	if len(tok) < 2 {
 		return false
 	}
-	a, err := netip.ParseAddr(bytesString(tok))
-	if err == nil {
-		return f.m.contains(a)
+	colons := 0
+	for _, c := range tok {
+		if c == ':' {
+			colons++
+		}
 	}
-	// host:port
-	if k := lastIndexByte(tok, ':'); k > 0 && tok[0] != ':' {
-		if a, err := netip.ParseAddr(bytesString(tok[:k])); err == nil && a.Is4() {
-			return f.m.contains(a)
+	if colons <= 1 {
+		if colons == 1 {
+			tok = tok[:indexByte(tok, ':')]
+		}
+		a, ok := parseIPv4(tok)
+		return ok && f.m.contains(a)
+	}
+	if colons != 7 && !containsDoubleColon(tok) {
+		return false
+	}
+	a, err := netip.ParseAddr(bytesString(tok))
+	return err == nil && f.m.contains(a)
+}
+
+// parseIPv4 parses a dotted quad without allocating.
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var ip [4]byte
+	part, n, digits := 0, 0, 0
+	for i := 0; i <= len(b); i++ {
+		if i == len(b) || b[i] == '.' {
+			if digits == 0 || part > 3 {
+				return netip.Addr{}, false
+			}
+			ip[part] = byte(n)
+			part, n, digits = part+1, 0, 0
+			continue
+		}
+		c := b[i]
+		if c < '0' || c > '9' || (digits > 0 && n == 0) {
+			return netip.Addr{}, false // not a digit, or a leading zero
+		}
+		n = n*10 + int(c-'0')
+		digits++
+		if n > 255 {
+			return netip.Addr{}, false
+		}
+	}
+	if part != 4 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
+}
+
+func containsDoubleColon(b []byte) bool {
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == ':' && b[i+1] == ':' {
+			return true
 		}
 	}
 	return false
-}
-
-func lastIndexByte(b []byte, c byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == c {
-			return i
-		}
-	}
-	return -1
 }

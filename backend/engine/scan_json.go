@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"unicode/utf16"
@@ -53,21 +54,44 @@ func skipWS(b []byte, i int) int {
 }
 
 // scanString scans the string starting at b[i] == '"' and returns the index
-// after its closing quote and whether it holds escapes.
+// after its closing quote and whether it holds escapes. It looks for quotes
+// with IndexByte and, like most streaming JSON readers, does not reject raw
+// control characters inside strings.
 func scanString(b []byte, i int) (int, bool, error) {
-	esc := false
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return j + 1, esc, nil
-		case c == '\\':
-			esc = true
-			j++
-		case c < 0x20:
-			return 0, false, jsonErr(j, "control character in string")
+	// Most keys and values are short: try a plain loop first.
+	for j := i + 1; j < len(b) && j < i+17; j++ {
+		switch b[j] {
+		case '"':
+			return j + 1, false, nil
+		case '\\':
+			return scanStringSlow(b, i)
 		}
 	}
-	return 0, false, jsonErr(len(b), "unterminated string")
+	return scanStringSlow(b, i)
+}
+
+func scanStringSlow(b []byte, i int) (int, bool, error) {
+	esc := false
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, false, jsonErr(len(b), "unterminated string")
+		}
+		q := j + k
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if !esc && bytes.IndexByte(b[j:q], '\\') >= 0 {
+			esc = true
+		}
+		if n%2 == 0 {
+			return q + 1, esc, nil
+		}
+		j = q + 1
+	}
 }
 
 // scanValue scans the value starting at b[i] (no leading space) and returns
