@@ -49,7 +49,8 @@ import {
   LodeQueryType,
   LodeVariableQuery,
 } from './types';
-import { LodeVariableSupport, parseLegacyVariableQuery, runVariableQuery } from './variables';
+import { normalizeVariableQuery, parseLegacyVariableQuery, runVariableQuery } from './variableQuery';
+import { LodeVariableSupport } from './variables';
 
 const LABEL_TYPE_NAMES: Record<string, string> = { I: 'Indexed label', S: 'Structured metadata', P: 'Parsed label' };
 
@@ -250,10 +251,10 @@ export class LodeDatasource
 
   /** Variable queries of dashboards made with Loki: label_names(), label_values([selector,] label). */
   async metricFindQuery(query: string | LodeVariableQuery, options?: { scopedVars?: ScopedVars }): Promise<MetricFindValue[]> {
-    const q = typeof query === 'string' ? parseLegacyVariableQuery(query) : query;
-    if (!q) {
+    if (typeof query === 'string' && !parseLegacyVariableQuery(query)) {
       return [];
     }
+    const q = normalizeVariableQuery(query);
     return runVariableQuery(this.resources, q, (s) => this.interpolate(s, options?.scopedVars));
   }
 }

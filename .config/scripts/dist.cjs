@@ -198,7 +198,7 @@ function zipFolder(dir, root, outFile) {
     const name = Buffer.from(e.rel, 'utf8');
     const raw = e.dir ? Buffer.alloc(0) : fs.readFileSync(e.full);
     const crc = zlib.crc32(raw);
-    const deflated = e.dir ? raw : zlib.deflateRawSync(raw, { level: 9 });
+    const deflated = e.dir ? raw : zlib.deflateRawSync(raw);
     const useDeflate = !e.dir && deflated.length < raw.length;
     const data = useDeflate ? deflated : raw;
     const method = useDeflate ? 8 : 0;

@@ -50,6 +50,7 @@ type Deps struct {
 	Distributor Distributor
 	Engine      Engine
 	Querier     Querier
+	Index       IndexQuerier
 	Flusher     Flusher
 	Tailer      Tailer
 	Gatherer    prometheus.Gatherer
@@ -103,6 +104,10 @@ func (s *Server) routes() {
 		m.HandleFunc("/loki/api/v1/label", s.tenantHandler(s.handleLabels))
 		m.HandleFunc("/loki/api/v1/label/{name}/values", s.tenantHandler(s.handleLabelValues))
 		m.HandleFunc("/loki/api/v1/series", s.tenantHandler(s.handleSeries))
+	}
+	if s.deps.Index != nil {
+		m.HandleFunc("/loki/api/v1/index/stats", s.tenantHandler(s.handleIndexStats))
+		m.HandleFunc("/loki/api/v1/index/volume", s.tenantHandler(s.handleVolume))
 	}
 	if s.deps.Tailer != nil && s.deps.Engine != nil {
 		m.HandleFunc("/loki/api/v1/tail", s.tenantHandler(s.handleTail))

@@ -40,6 +40,7 @@ type batcher struct {
 	inflight chan struct{}
 	quit     chan struct{} // closed to stop run
 	exited   chan struct{} // closed when run has returned
+	raftDown chan struct{} // closed once raft has shut down (see await)
 	waiters  sync.WaitGroup
 	pending  *addRequest // run only (then stop): did not fit the last batch
 
@@ -57,6 +58,7 @@ func newBatcher(p proposer, cfg *Config, m *metrics) *batcher {
 		inflight: make(chan struct{}, maxInflight),
 		quit:     make(chan struct{}),
 		exited:   make(chan struct{}),
+		raftDown: make(chan struct{}),
 	}
 }
 
@@ -162,7 +164,7 @@ func (b *batcher) propose(batch []*addRequest) {
 	go func() {
 		defer b.waiters.Done()
 		defer func() { <-b.inflight }()
-		err := applyOutcome(fut)
+		err := b.await(fut)
 		b.metrics.applyDuration.Observe(time.Since(start).Seconds())
 		if err != nil {
 			b.metrics.applyFailures.Inc()
@@ -171,6 +173,26 @@ func (b *batcher) propose(batch []*addRequest) {
 		}
 		failAll(batch, err)
 	}()
+}
+
+// await waits for fut's outcome. A future raft had not dequeued when it
+// shut down is never answered, so once raft is down (and can answer
+// nothing more) await stops waiting; the goroutine left blocked on such a
+// future is the price of raft's API.
+func (b *batcher) await(fut raft.ApplyFuture) error {
+	out := make(chan error, 1)
+	go func() { out <- applyOutcome(fut) }()
+	select {
+	case err := <-out:
+		return err
+	case <-b.raftDown:
+		select {
+		case err := <-out:
+			return err
+		default:
+			return fmt.Errorf("%w: raft shut down before answering (the write may have been committed)", ErrClosed)
+		}
+	}
 }
 
 // applyOutcome waits for fut and translates its error.
@@ -221,5 +243,9 @@ func (b *batcher) stop() {
 	}
 }
 
-// wait blocks until every proposed command has been answered.
-func (b *batcher) wait() { b.waiters.Wait() }
+// wait blocks until every proposed command has been answered; it must be
+// called after raft has shut down.
+func (b *batcher) wait() {
+	close(b.raftDown)
+	b.waiters.Wait()
+}

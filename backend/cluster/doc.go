@@ -28,5 +28,6 @@
 // THREADS: raft's own goroutines (FSM apply, snapshots, transport); the
 // batcher's run goroutine, which gathers AddChunks requests into commands,
 // and one waiter goroutine per command in flight (at most 4), which answers
-// the callers; Badger's compactors.
+// the callers (with a helper blocked on raft's future, left behind only if
+// raft shuts down without answering it); Badger's compactors.
 package cluster

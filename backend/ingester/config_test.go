@@ -49,6 +49,7 @@ func TestConfigValidate(t *testing.T) {
 			"ingester.badger.value-log-file-size must be at least 4 MiB and less than 2 GiB"},
 		{"cache", func(c *Config) { c.Badger.BlockCacheSize = -1 }, "ingester.badger.block-cache-size must not be negative"},
 		{"gc", func(c *Config) { c.Badger.GCInterval = 0 }, "ingester.badger.gc-interval must be positive"},
+		{"gc ratio", func(c *Config) { c.Badger.GCDiscardRatio = 1 }, "ingester.badger.gc-discard-ratio must be between 0 and 1 (exclusive)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

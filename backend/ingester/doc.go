@@ -4,40 +4,45 @@
 // queries over what is not flushed yet.
 //
 // Data path (Badger key layout and invariants in FORMAT.md): Push writes one
-// WAL record per stream per call into Badger and appends it to the stream's
-// head block in memory. A head that reaches -ingester.block-size is encoded
-// (chunk.BlockBuilder) into a block stored in Badger in the same transaction
-// that deletes its WAL records; memory keeps only the block's meta. A chunk
-// is complete at -ingester.chunk-target-size (compressed), at the end of its
-// time window (windows are multiples of -ingester.max-chunk-age on entry
-// timestamps) or after -ingester.chunk-idle-period without entries; the flush
-// encodes it (chunk.Encode), puts it under chunk.ObjectKey, calls
-// IndexWriter.AddChunks, then deletes it from Badger. New replays Badger.
+// WAL record per stream into Badger, then appends it to the stream's head
+// block in memory; heads that reached -ingester.block-size are encoded
+// (chunk.BlockBuilder) into blocks written to Badger in the transaction that
+// deletes their WAL records, one transaction per push. Memory keeps only
+// block metas. A chunk is complete at -ingester.chunk-target-size
+// (compressed), at the end of its time window (multiples of
+// -ingester.max-chunk-age on entry timestamps, so replicas cut alike) or
+// after -ingester.chunk-idle-period without entries; the flush encodes it
+// (chunk.Encode), puts it under chunk.ObjectKey, calls IndexWriter.AddChunks,
+// then deletes it from Badger. New replays Badger into memory.
 //
 // Invariants: Push returns nil only once every entry is committed to Badger;
-// an entry is in exactly one of WAL record, block, or (after the flush) the
+// an entry is in one of a WAL record, a block, or (after the flush) the
 // object store and index; duplicates (same stream, timestamp and line) of
 // the head and the previous block are dropped on push, others by block
-// encoding and by queries.
+// encoding and by queries. Idle streams cost about 1 KB of memory.
 //
 // Goroutine-safety: all methods of Ingester are safe for concurrent use.
 // Buffers: Push does not retain its arguments; Query's iterator returns
-// lines valid until its next Next; slices returned by Series, LabelNames and
-// LabelValues belong to the caller.
+// lines valid until its next Next and holds a Badger read transaction (and
+// defers value log file deletion) until closed; slices returned by Series,
+// LabelNames and LabelValues belong to the caller.
 //
 // THREADS:
 //   - callers of Push, Query, Series, LabelNames, LabelValues and Flush;
-//   - the flush loop (one goroutine): every -ingester.flush-check-period
-//     cuts idle chunks and removes empty idle streams, and within a second
-//     of a chunk being cut flushes what is due; it owns the flush queue's
-//     kick channel (receiving side);
-//   - flush workers: up to -ingester.concurrent-flushes goroutines per
-//     flush batch, each writing one chunk object, joined before AddChunks;
+//     Push compresses the blocks it completes on its own goroutine;
+//   - the flush loop (one goroutine): every -ingester.flush-check-period cuts
+//     idle chunks and removes empty idle streams, and a second after a chunk
+//     is cut flushes what is due; it receives from the flush queue's kick
+//     channel, which cutting sends to without blocking;
+//   - flush workers: up to -ingester.concurrent-flushes goroutines per flush
+//     batch, each writing one chunk object, joined before AddChunks;
 //   - the value log collector (one goroutine): runs Badger's value log GC
-//     every -ingester.badger.gc-interval.
+//     every -ingester.badger.gc-interval;
+//   - Badger's own goroutines (writes, compactions).
 //
-// Locks, outermost first: closeMu (Close versus operations), flushMu (one
-// flush round at a time), deleteMu (dropping flushed chunks versus query
-// snapshots), a stream-map stripe lock, a stream's mu, the flush queue's mu;
-// dbMu (Close versus Badger reads by query iterators) is taken alone.
+// Locks, outermost first: closeMu (Close against operations), flushMu (one
+// flush round at a time), deleteMu (dropping flushed chunks against query
+// snapshots), a stream-map stripe lock, stream locks (several only in sid
+// order), the flush queue's lock; dbMu (Close against Badger reads by query
+// iterators) is taken alone.
 package ingester

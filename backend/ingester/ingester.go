@@ -229,7 +229,7 @@ func (i *Ingester) gcLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		for ctx.Err() == nil {
-			err := i.db.RunValueLogGC(0.5)
+			err := i.db.RunValueLogGC(i.cfg.Badger.GCDiscardRatio)
 			if err != nil {
 				if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
 					i.logger.Warn("value log garbage collection failed", "err", err)

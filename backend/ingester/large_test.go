@@ -27,7 +27,8 @@ import (
 )
 
 // The tests in this file ingest a gigabyte and take minutes; they run only
-// with LODE_INGESTER_LARGE=1 (LODE_INGESTER_LARGE_MB overrides the size):
+// with LODE_INGESTER_LARGE=1 (LODE_INGESTER_LARGE_MB overrides the size,
+// LODE_INGESTER_FLAGS the settings):
 //
 //	LODE_INGESTER_LARGE=1 go test ./backend/ingester -run Large -v
 //

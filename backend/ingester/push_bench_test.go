@@ -2,10 +2,13 @@
 
 package ingester
 
-// Push throughput on loggen's realistic corpus: pushes of about 1 MiB over
-// 100 streams (a few loud, most quiet), flush loop running with a local
-// filesystem bucket. Measured figures are in the package report and in the
-// Config doc (sync writes trade-off).
+// Push throughput on loggen's realistic corpus: pushes over 100 streams (a
+// few loud, most quiet), flush loop running with a local filesystem bucket.
+// Besides MB/s, which depends on what else the machine runs, each benchmark
+// reports MB per second of process CPU. LODE_INGESTER_FLAGS overrides
+// settings, e.g. LODE_INGESTER_FLAGS=-ingester.badger.memtable-size=4194304
+// to compare Badger tunings. The sync writes figures are quoted in the
+// Config doc.
 
 import (
 	"bytes"

@@ -61,7 +61,38 @@ func decodeError(n *yaml.Node, path string, err error) error {
 			msg = msg[i+2:]
 		}
 	}
+	if p, ok := pathAtLine(n, path, line); ok {
+		path = p
+	}
 	return &KeyError{Line: line, Path: path, Msg: msg}
+}
+
+// pathAtLine returns the path of the deepest mapping value or sequence
+// item of n that starts on line.
+func pathAtLine(n *yaml.Node, path string, line int) (string, bool) {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		return pathAtLine(n.Content[0], path, line)
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := join(path, k.Value)
+			if sub, ok := pathAtLine(v, p, line); ok {
+				return sub, true
+			}
+			if k.Line == line {
+				return p, true
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if sub, ok := pathAtLine(c, fmt.Sprintf("%s[%d]", path, i), line); ok {
+				return sub, true
+			}
+		}
+	}
+	return "", false
 }
 
 func checkKeys(n *yaml.Node, t reflect.Type, path string) error {

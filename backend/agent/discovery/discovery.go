@@ -68,6 +68,9 @@ func toGroup(source string, c config.StaticConfig) Group {
 // and every refresh interval. Each target gets __meta_filepath. A file
 // that does not parse keeps its previous groups.
 func FileSD(c config.FileSDConfig, logger *slog.Logger) Provider {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	if c.RefreshInterval <= 0 {
 		c.RefreshInterval = 5 * time.Minute
 	}

@@ -56,6 +56,9 @@ func KubernetesClient(c config.KubernetesSDConfig) (kubernetes.Interface, error)
 // of the pods the API lists, with Prometheus' __meta_kubernetes_pod_*
 // labels, watching for changes.
 func Kubernetes(c config.KubernetesSDConfig, client kubernetes.Interface, logger *slog.Logger) Provider {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return &kubeSD{c: c, client: client, logger: logger}
 }
 

@@ -3,6 +3,7 @@ package tailer
 import (
 	"context"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -137,8 +138,20 @@ func (t *Tailer) SyncPositions() error {
 			}
 		}
 	}
+	sort.Slice(entries, func(i, j int) bool {
+		if entries[i].Dev != entries[j].Dev {
+			return entries[i].Dev < entries[j].Dev
+		}
+		return entries[i].Inode < entries[j].Inode
+	})
+	t.lastMu.Lock()
+	defer t.lastMu.Unlock()
+	if t.lastWritten != nil && slices.Equal(t.lastWritten, entries) {
+		return nil // nothing moved since the last write
+	}
 	err := positions.Write(t.opts.PositionsFile, entries)
 	if err == nil {
+		t.lastWritten = entries
 		t.m.positionsWrites.Inc()
 	}
 	return err

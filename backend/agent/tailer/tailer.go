@@ -88,6 +88,9 @@ type Tailer struct {
 	legacy     map[string]int64
 
 	reg registry // what the positions writer and the status page read
+
+	lastMu      sync.Mutex // serialises positions writes; guards lastWritten
+	lastWritten []positions.Entry
 }
 
 // New reads the positions file and prepares a tailer.

@@ -15,11 +15,11 @@ import (
 type sink struct {
 	srv *httptest.Server
 
-	mu      sync.Mutex // guards the fields below
-	lines   map[string][]string // stream labels -> lines in arrival order
-	status  int                 // answer to every push when not 0
-	reject  string              // streams whose labels contain it get a 400
-	pushes  int
+	mu     sync.Mutex          // guards the fields below
+	lines  map[string][]string // stream labels -> lines in arrival order
+	status int                 // answer to every push when not 0
+	reject string              // streams whose labels contain it get a 400
+	pushes int
 }
 
 func newSink(t *testing.T) *sink {

@@ -162,6 +162,24 @@ func TestPushQueryRoundTrip(t *testing.T) {
 			t.Fatalf("query_range: %v %d %s", err, r.Status, r.Body)
 		}
 		golden(t, "query_range_backward.json", resultOnly(t, r.Body), b)
+
+		sel := url.QueryEscape(`{namespace=~"prod|batch"}`)
+		rng := "&start=" + ns(b) + "&end=" + ns(b.Add(time.Minute))
+		r, err = p.Do("GET", "/loki/api/v1/index/stats?query="+sel+rng, nil, nil)
+		if err != nil || r.Status != 200 {
+			t.Fatalf("index stats: %v %d %s", err, r.Status, r.Body)
+		}
+		var st struct{ Streams, Chunks, Bytes, Entries int }
+		if err := json.Unmarshal(r.Body, &st); err != nil || st.Streams != 3 || st.Chunks < 3 || st.Entries != 6 || st.Bytes == 0 {
+			t.Fatalf("index stats %s: %+v %v", r.Body, st, err)
+		}
+		r, err = p.Do("GET", "/loki/api/v1/index/volume?targetLabels=namespace&query="+sel+rng, nil, nil)
+		if err != nil || r.Status != 200 {
+			t.Fatalf("index volume: %v %d %s", err, r.Status, r.Body)
+		}
+		if !strings.Contains(string(r.Body), `"metric":{"namespace":"prod"}`) || !strings.Contains(string(r.Body), `"metric":{"namespace":"batch"}`) {
+			t.Fatalf("volume by namespace: %s", r.Body)
+		}
 	})
 }
 

@@ -141,7 +141,7 @@ func (a *app) start(ctx context.Context, cfg *config.Config) error {
 	srv := api.New(api.Options{
 		AuthEnabled: cfg.AuthEnabled, MaxPushBytes: int64(cfg.Distributor.MaxRecvMsgSize), MaxQueryTimeout: cfg.Server.QueryTimeout,
 	}, api.Deps{
-		Distributor: dist, Engine: eng, Querier: q, Flusher: a.ing, Tailer: a.tail, Gatherer: a.reg,
+		Distributor: dist, Engine: eng, Querier: q, Index: q, Flusher: a.ing, Tailer: a.tail, Gatherer: a.reg,
 		Ready: a.ready, Config: cfg.YAML, Logger: a.logger,
 	})
 	return a.serve(cfg, srv)

@@ -33,18 +33,27 @@ func ModuleRoot() string {
 // named as Grafana expects (gpx_lode_<os>_<arch>), and returns its path.
 func Build(t testing.TB) string {
 	t.Helper()
+	out, err := BuildInto(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// BuildInto is Build into a given directory (for a TestMain that builds once).
+func BuildInto(dir string) (string, error) {
 	name := fmt.Sprintf("gpx_lode_%s_%s", runtime.GOOS, runtime.GOARCH)
 	if runtime.GOOS == "windows" {
 		name += ".exe"
 	}
-	out := filepath.Join(t.TempDir(), name)
+	out := filepath.Join(dir, name)
 	cmd := exec.Command("go", "build", "-o", out, "./pkg")
 	cmd.Dir = ModuleRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the plugin: %v\n%s", err, b)
+		return "", fmt.Errorf("build the plugin: %v\n%s", err, b)
 	}
-	return out
+	return out, nil
 }
 
 // Plugin is a running plugin process, started and spoken to exactly as Grafana does:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,10 +16,33 @@ import (
 
 const token = "e2e-token-6d1f0c2b9a"
 
+// pluginBinary is the gpx_lode binary built once by TestMain for every test here.
+var pluginBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gpx-lode-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if pluginBinary, err = BuildInto(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// settingsFor builds datasource settings. Grafana marks every save with a new Updated time,
+// which is what makes the plugin rebuild its instance; different settings here get different
+// times for the same reason.
 func settingsFor(url, jsonData string, secure map[string]string) backend.DataSourceInstanceSettings {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(url + jsonData + fmt.Sprint(secure)))
 	return backend.DataSourceInstanceSettings{
 		ID: 1, UID: "lode-e2e", Name: "Lode", URL: url, JSONData: json.RawMessage(jsonData),
-		DecryptedSecureJSONData: secure, Updated: time.Unix(1700000000, 0),
+		DecryptedSecureJSONData: secure, Updated: time.Unix(1700000000+int64(h.Sum32()), 0),
 	}
 }
 
@@ -35,7 +60,7 @@ func ctx(t *testing.T) context.Context {
 // TestPluginOverGRPC launches the built plugin binary as Grafana does and drives every
 // service against FakeLode.
 func TestPluginOverGRPC(t *testing.T) {
-	p := Launch(t, Build(t))
+	p := Launch(t, pluginBinary)
 	lode := NewFakeLode(t)
 	pc := Context(settingsFor(lode.URL, `{"tenant":"team-a","authType":"bearer"}`, map[string]string{"bearerToken": token}))
 	from, to := time.Unix(1700000000, 0), time.Unix(1700003600, 0)
@@ -250,7 +275,7 @@ func TestPluginAgainstLode(t *testing.T) {
 	if err := lode.PushJSON("", push); err != nil {
 		t.Fatal(err)
 	}
-	p := Launch(t, Build(t))
+	p := Launch(t, pluginBinary)
 	pc := Context(settingsFor(lode.URL, `{}`, nil))
 	from, to := now.Add(-10*time.Minute), now.Add(time.Minute)
 
@@ -370,4 +395,51 @@ func pushUntilSeen(t *testing.T, lode *Lode, prefix string, lines <-chan string)
 		}
 	}
 	t.Fatalf("no %q line came out of the live tail\nlode log:\n%s", prefix, lode.Log())
+}
+
+// TestPluginTenantsAgainstLode runs lode with auth on: the tenant of the datasource settings
+// is the only one the plugin ever uses, and the health check says when it is missing or has
+// no data. -short skips it.
+func TestPluginTenantsAgainstLode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs lode; skipped with -short")
+	}
+	lode := StartLode(t, "-auth.enabled=true")
+	now := time.Now().Truncate(time.Second)
+	push := fmt.Sprintf(`{"streams":[{"stream":{"app":"billing"},"values":[["%d","invoice sent"]]}]}`, now.Add(-time.Minute).UnixNano())
+	if err := lode.PushJSON("team-a", push); err != nil {
+		t.Fatal(err)
+	}
+	p := Launch(t, pluginBinary)
+	for _, c := range []struct {
+		tenant string
+		ok     bool
+		want   string
+	}{
+		{"", false, "lode needs a tenant (401 Unauthorized)"},
+		{"team-b", true, `Connected to lode at ` + lode.URL + `, but tenant "team-b" has no logs in the last hour`},
+		{"team-a", true, "Data source is working"},
+	} {
+		t.Run("health/"+c.tenant, func(t *testing.T) {
+			res, err := p.CheckHealth(ctx(t), Context(settingsFor(lode.URL, `{"tenant":"`+c.tenant+`"}`, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (res.Status == backend.HealthStatusOk) != c.ok || !strings.HasPrefix(res.Message, c.want) {
+				t.Fatalf("%v %s", res.Status, res.Message)
+			}
+		})
+	}
+	// A browser header cannot switch the tenant of a resource call.
+	pc := Context(settingsFor(lode.URL, `{"tenant":"team-b"}`, nil))
+	res, err := p.CallResource(ctx(t), &backend.CallResourceRequest{PluginContext: pc, Path: "labels", Method: "GET", URL: "labels",
+		Headers: map[string][]string{"X-Scope-OrgID": {"team-a"}}})
+	if err != nil || res.Status != 200 || strings.Contains(string(res.Body), "app") {
+		t.Fatalf("team-b saw team-a's labels: %v %d %s", err, res.Status, res.Body)
+	}
+	resp, err := p.QueryData(ctx(t), &backend.QueryDataRequest{PluginContext: Context(settingsFor(lode.URL, `{"tenant":"team-a"}`, nil)),
+		Queries: []backend.DataQuery{query("A", `{"expr":"{app=\"billing\"}","tenant":"team-b"}`, now.Add(-time.Hour), now)}})
+	if err != nil || resp.Responses["A"].Error != nil || resp.Responses["A"].Frames[0].Rows() != 1 {
+		t.Fatalf("team-a query: %v %+v", err, resp.Responses["A"])
+	}
 }

@@ -5,6 +5,7 @@ import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, RadioButt
 
 import type { LodeDatasource } from '../../datasource';
 import { LodeOptions, LodeQuery, LodeVariableQuery } from '../../types';
+import { normalizeVariableQuery } from '../../variableQuery';
 
 export type VariableQueryEditorProps = QueryEditorProps<LodeDatasource, LodeQuery, LodeOptions, LodeVariableQuery>;
 
@@ -15,7 +16,7 @@ const typeOptions: Array<SelectableValue<LodeVariableQuery['type']>> = [
 
 /** Template variable editor: label names, or the values of a label (optionally narrowed by a selector). */
 export function VariableQueryEditor({ datasource, query, onChange, range }: VariableQueryEditorProps) {
-  const q: LodeVariableQuery = { ...query, refId: query.refId || 'LodeVariableQuery', type: query.type ?? 'labelValues' };
+  const q = normalizeVariableQuery(query);
   const [labels, setLabels] = useState<Array<ComboboxOption<string>>>([]);
 
   useEffect(() => {

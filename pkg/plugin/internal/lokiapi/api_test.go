@@ -305,3 +305,31 @@ func TestEntryShapes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzEntryLine checks that the hand-written string reader agrees with encoding/json.
+func FuzzEntryLine(f *testing.F) {
+	for _, s := range []string{
+		`plain`, `q\"uote`, `tab\tnew\nline`, `\u00e9\u4e2d`, `\ud83d\ude80 rocket`, `lone \ud800 high`,
+		`\ud800\u0041 bad pair`, `slash \/ back \\`, "raw \xff byte", `bad \x escape`, `\u12`, `ctrl` + "\x01",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		in := []byte(`["1","` + line + `"]`)
+		var want []json.RawMessage
+		if json.Unmarshal(in, &want) != nil || len(want) != 2 {
+			return // not a valid JSON value: the outer decoder would have refused it
+		}
+		var wantLine string
+		if json.Unmarshal(want[1], &wantLine) != nil {
+			return
+		}
+		var e Entry
+		if err := e.UnmarshalJSON(in); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if e.Line != wantLine {
+			t.Fatalf("%q: got %q, encoding/json says %q", in, e.Line, wantLine)
+		}
+	})
+}

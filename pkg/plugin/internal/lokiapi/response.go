@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -195,25 +196,112 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// rawString reads a JSON string at b[i] that has no escapes and only UTF-8 text; ok is false
-// otherwise (the caller then decodes the slow way). It returns the string and the index after it.
+// rawString reads the JSON string at b[i] and returns it unescaped with the index after it.
+// ok is false for what it leaves to encoding/json: a malformed string or invalid UTF-8 (which
+// encoding/json replaces with U+FFFD).
 func rawString(b []byte, i int) (string, int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return "", i, false
 	}
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			s := b[i+1 : j]
-			if !utf8.Valid(s) {
-				return "", i, false
-			}
-			return string(s), j + 1, true
-		case c == '\\' || c < 0x20:
+	start := i + 1
+	j := start
+	for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 {
+		j++
+	}
+	if j < len(b) && b[j] == '"' { // no escapes: the common case
+		if !utf8.Valid(b[start:j]) {
 			return "", i, false
 		}
+		return string(b[start:j]), j + 1, true
+	}
+	out := make([]byte, 0, j-start+16)
+	out = append(out, b[start:j]...)
+	for j < len(b) {
+		c := b[j]
+		switch {
+		case c == '"':
+			if !utf8.Valid(out) {
+				return "", i, false
+			}
+			return string(out), j + 1, true
+		case c < 0x20:
+			return "", i, false
+		case c != '\\':
+			out = append(out, c)
+			j++
+			continue
+		}
+		if j+1 >= len(b) {
+			return "", i, false
+		}
+		switch e := b[j+1]; e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, n, ok := unicodeEscape(b, j)
+			if !ok {
+				return "", i, false
+			}
+			out = utf8.AppendRune(out, r)
+			j += n
+			continue
+		default:
+			return "", i, false
+		}
+		j += 2
 	}
 	return "", i, false
+}
+
+// unicodeEscape decodes \uXXXX at b[j] (with a following low surrogate when it is a high
+// one) and returns the rune and the bytes consumed.
+func unicodeEscape(b []byte, j int) (rune, int, bool) {
+	r, ok := hex4(b, j+2)
+	if !ok {
+		return 0, 0, false
+	}
+	if utf16.IsSurrogate(r) {
+		if j+12 <= len(b) && b[j+6] == '\\' && b[j+7] == 'u' {
+			if r2, ok := hex4(b, j+8); ok {
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					return d, 12, true
+				}
+			}
+		}
+		return utf8.RuneError, 6, true
+	}
+	return r, 6, true
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // MarshalJSON encodes the entry in Loki's value form (used by test servers).

@@ -1,4 +1,4 @@
-import { parseLegacyVariableQuery, runVariableQuery } from './variables';
+import { normalizeVariableQuery, parseLegacyVariableQuery, runVariableQuery } from './variableQuery';
 
 describe('parseLegacyVariableQuery', () => {
   it.each([
@@ -33,5 +33,17 @@ describe('runVariableQuery', () => {
 
   it('has nothing without a label', async () => {
     expect(await runVariableQuery(src, { refId: 'A', type: 'labelValues' })).toEqual([]);
+  });
+});
+
+describe('normalizeVariableQuery', () => {
+  it.each([
+    ['a Loki query string', 'label_values({a="b"}, app)', { type: 'labelValues', label: 'app', stream: '{a="b"}' }],
+    ['an unreadable string', 'up', { type: 'labelNames' }],
+    ['a Lode query', { refId: 'V', type: 'labelValues', label: 'pod' }, { refId: 'V', type: 'labelValues', label: 'pod' }],
+    ['an object without type but a label', { label: 'pod' }, { type: 'labelValues', label: 'pod' }],
+    ['nothing', undefined, { type: 'labelNames' }],
+  ])('%s', (_name, q, want) => {
+    expect(normalizeVariableQuery(q)).toEqual({ refId: 'LodeVariableQuery', ...want });
   });
 });
