@@ -121,6 +121,7 @@ type mergeEntries struct {
 	lastBuf []byte
 	err     error
 	closed  []EntryIterator
+	keepAll bool // no de-duplication
 }
 
 // MergeEntries merges iterators that are each ordered in direction dir into
@@ -131,6 +132,16 @@ func MergeEntries(dir model.Direction, its ...EntryIterator) EntryIterator {
 		return Dedup(its[0])
 	}
 	return &mergeEntries{dir: dir, pending: its, h: entryHeap{dir: dir}}
+}
+
+// MergeAll merges like MergeEntries but keeps every entry. It is for
+// entries read without their lines (model.LogSelect.TimestampsOnly), which
+// cannot be told apart from one another.
+func MergeAll(dir model.Direction, its ...EntryIterator) EntryIterator {
+	if len(its) == 1 {
+		return its[0]
+	}
+	return &mergeEntries{dir: dir, pending: its, h: entryHeap{dir: dir}, keepAll: true}
 }
 
 func (m *mergeEntries) prime() {
@@ -154,7 +165,7 @@ func (m *mergeEntries) Next() bool {
 		top := m.h.items[0]
 		e := top.At()
 		m.cur = e
-		dup := m.hasLast && SameEntry(&m.last, &e)
+		dup := !m.keepAll && m.hasLast && SameEntry(&m.last, &e)
 		// Remember e before advancing top: advancing invalidates e's buffers.
 		if !dup {
 			m.lastBuf = append(m.lastBuf[:0], e.Line...)

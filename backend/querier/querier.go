@@ -91,16 +91,32 @@ func (q *Querier) SelectLogs(ctx context.Context, sel model.LogSelect) (iter.Ent
 	}
 	q.prefetch(ctx, all)
 	if q.recent != nil {
-		it, err := q.recent.Query(ctx, sel)
+		// The ingesters always read lines: their data may repeat what was
+		// flushed or what replicas hold, and only lines tell repeats apart.
+		rsel := sel
+		rsel.TimestampsOnly = false
+		it, err := q.recent.Query(ctx, rsel)
 		if err != nil {
 			for _, i := range its {
 				_ = i.Close()
 			}
 			return nil, fmt.Errorf("query ingesters: %w", err)
 		}
+		if st != nil {
+			it = &countRecent{EntryIterator: it, st: st}
+		}
 		its = append(its, it)
 	}
-	return iter.MergeEntries(sel.Direction, its...), nil
+	return merge(sel, its...), nil
+}
+
+// merge merges ordered iterators, dropping identical entries unless the
+// entries were read without lines.
+func merge(sel model.LogSelect, its ...iter.EntryIterator) iter.EntryIterator {
+	if sel.TimestampsOnly {
+		return iter.MergeAll(sel.Direction, its...)
+	}
+	return iter.MergeEntries(sel.Direction, its...)
 }
 
 // prefetch loads the first chunk of every stream concurrently, so that the
@@ -242,7 +258,7 @@ func (s *streamChunks) load(ctx context.Context) {
 		}
 		its = append(its, it)
 	}
-	merged := iter.MergeEntries(s.sel.Direction, its...)
+	merged := merge(s.sel, its...)
 	s.cur = &unwrapEntries{merged}
 }
 
@@ -334,3 +350,26 @@ func (c *chunkEntries) Close() error {
 type unwrapEntries struct{ iter.EntryIterator }
 
 func (u *unwrapEntries) At() model.Entry { return u.EntryIterator.At().Entry }
+
+// countRecent reports the lines and bytes read from the ingesters as
+// Loki's ingester head-chunk statistics when closed.
+type countRecent struct {
+	iter.EntryIterator
+	st           *stats.Context
+	lines, bytes int64
+}
+
+func (c *countRecent) Next() bool {
+	if !c.EntryIterator.Next() {
+		return false
+	}
+	c.lines++
+	c.bytes += int64(len(c.EntryIterator.At().Line))
+	return true
+}
+
+func (c *countRecent) Close() error {
+	c.st.AddIngesterReached(1)
+	c.st.Ingester().AddHeadChunk(c.lines, c.bytes, 0)
+	return c.EntryIterator.Close()
+}

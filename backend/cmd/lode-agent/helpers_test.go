@@ -35,7 +35,11 @@ func agentBinary(t testing.TB) string {
 		}
 		agentPath = filepath.Join(dir, "lode-agent")
 		_, file, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", agentPath, ".")
+		args := []string{"build", "-o", agentPath}
+		if os.Getenv("LODE_AGENT_RACE") == "1" {
+			args = append(args, "-race") // the agent binary itself runs with the race detector
+		}
+		cmd := exec.Command("go", append(args, ".")...)
 		cmd.Dir = filepath.Dir(file)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			agentErr = fmt.Errorf("go build lode-agent: %v\n%s", err, out)
@@ -95,7 +99,12 @@ func startAgent(t testing.TB, dir, config string, args ...string) *agent {
 		t.Fatal(err)
 	}
 	a.start(args...)
-	t.Cleanup(func() { a.signal(syscall.SIGKILL) })
+	t.Cleanup(func() {
+		a.signal(syscall.SIGKILL)
+		if l := a.log(); strings.Contains(l, "DATA RACE") {
+			t.Errorf("race detected in lode-agent:\n%s", l)
+		}
+	})
 	return a
 }
 
