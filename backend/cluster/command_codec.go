@@ -97,11 +97,15 @@ func encodeAddChunks(id RequestID, unixMs int64, count int, parts [][]byte) []by
 	return dst
 }
 
+// minEntryLen is the smallest encoded entry: one byte per field but the
+// 8-byte fingerprint.
+const minEntryLen = 15
+
 // decodeAddChunks decodes an addChunks body. Labels are copied out of b.
 func decodeAddChunks(b []byte) ([]index.ChunkEntry, error) {
 	d := decoder{b: b}
 	n := d.uvarint()
-	if d.err == nil && n > uint64(len(b)) {
+	if d.err == nil && n > uint64(len(b)/minEntryLen) {
 		d.fail("entry count")
 	}
 	var entries []index.ChunkEntry

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	wal "github.com/hashicorp/raft-wal"
@@ -143,7 +144,7 @@ func fsmBadgerOptions(dir string, l *slog.Logger) badger.Options {
 		WithIndexCacheSize(8 << 20).
 		WithValueLogFileSize(64 << 20).
 		WithNumCompactors(2).
-		WithNumGoroutines(2)
+		WithNumGoroutines(2).WithCompression(options.None).WithBlockCacheSize(0)
 }
 
 // startRaft creates the snapshot store and transport, checks that the FSM
