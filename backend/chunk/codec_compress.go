@@ -2,6 +2,7 @@ package chunk
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -56,32 +57,63 @@ func (c Codec) String() string {
 // Valid reports whether this build can read and write c.
 func (c Codec) Valid() bool { return c <= CodecZstd }
 
-// zstdCodecs holds the shared, goroutine-safe zstd encoders (one per level,
-// created on first use) and the shared decoder. EncodeAll and DecodeAll may
-// be called concurrently; each call runs on the calling goroutine.
+// zstdCodecs holds the shared zstd encoders (per level, a free list of
+// single-goroutine encoders, created on demand up to GOMAXPROCS so that
+// concurrent Encodes compress in parallel) and the shared decoder. EncodeAll
+// and DecodeAll run on the calling goroutine.
 type zstdCodecs struct {
-	encOnce [zstd.SpeedBestCompression + 1]sync.Once
-	enc     [zstd.SpeedBestCompression + 1]*zstd.Encoder
+	enc     [zstd.SpeedBestCompression + 1]encoderPool
 	decOnce sync.Once
 	dec     *zstd.Decoder
 }
 
-var zstds zstdCodecs // immutable after each sync.Once; goroutine-safe
+var zstds zstdCodecs // goroutine-safe
 
-func (z *zstdCodecs) encoder(level zstd.EncoderLevel) *zstd.Encoder {
-	z.encOnce[level].Do(func() {
-		e, err := zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(level),
-			zstd.WithEncoderCRC(false),
-			zstd.WithEncoderConcurrency(1),
-			zstd.WithSingleSegment(true),
-			zstd.WithLowerEncoderMem(true))
-		if err != nil {
-			panic("BUG: zstd encoder options: " + err.Error())
-		}
-		z.enc[level] = e
+// encoderPool is a bounded free list of encoders of one level. Encoders
+// are kept for the life of the process: one costs a few MiB of match
+// tables, which a sync.Pool would drop and rebuild at every GC.
+type encoderPool struct {
+	once   sync.Once
+	free   chan *zstd.Encoder // idle encoders
+	tokens chan struct{}      // one per encoder created
+}
+
+// getEncoder returns an idle encoder of level, creating one if fewer than
+// GOMAXPROCS exist, or else waiting for one. Return it with putEncoder.
+func (z *zstdCodecs) getEncoder(level zstd.EncoderLevel) *zstd.Encoder {
+	p := &z.enc[level]
+	p.once.Do(func() {
+		n := runtime.GOMAXPROCS(0)
+		p.free, p.tokens = make(chan *zstd.Encoder, n), make(chan struct{}, n)
 	})
-	return z.enc[level]
+	select {
+	case e := <-p.free:
+		return e
+	default:
+	}
+	select {
+	case e := <-p.free:
+		return e
+	case p.tokens <- struct{}{}:
+		return newZstdEncoder(level)
+	}
+}
+
+func (z *zstdCodecs) putEncoder(level zstd.EncoderLevel, e *zstd.Encoder) {
+	z.enc[level].free <- e // never blocks: at most cap encoders exist
+}
+
+func newZstdEncoder(level zstd.EncoderLevel) *zstd.Encoder {
+	e, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(level),
+		zstd.WithEncoderCRC(false),
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithSingleSegment(true),
+		zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		panic("BUG: zstd encoder options: " + err.Error())
+	}
+	return e
 }
 
 func (z *zstdCodecs) decoder() *zstd.Decoder {
@@ -138,7 +170,10 @@ func (c compressor) appendCompressed(dst, src []byte) []byte {
 		}
 		return dst[:n+len(out)]
 	case CodecZstd:
-		return zstds.encoder(c.zlevel).EncodeAll(src, dst)
+		e := zstds.getEncoder(c.zlevel)
+		dst = e.EncodeAll(src, dst)
+		zstds.putEncoder(c.zlevel, e)
+		return dst
 	}
 	panic("BUG: compress with unknown codec " + c.codec.String())
 }

@@ -24,10 +24,11 @@
 //
 // Goroutine-safety: a Chunk is safe for concurrent reads; iterators and
 // BlockBuilders are not, and ReadOptions.Stats must not be shared between
-// concurrent reads. Codec state is process-wide and goroutine-safe: one zstd
-// encoder per level and one zstd decoder, created on first use (EncodeAll
-// and DecodeAll run on the caller's goroutine), and a sync.Pool of block
-// reader buffers. The package starts no goroutines of its own (the zstd
+// concurrent reads. Codec state is process-wide and goroutine-safe: per
+// zstd level a free list of up to GOMAXPROCS encoders (so concurrent
+// Encodes compress in parallel), one zstd decoder, all created on first use
+// (EncodeAll and DecodeAll run on the caller's goroutine), and a sync.Pool
+// of block reader buffers. The package starts no goroutines of its own (the zstd
 // decoder keeps no background goroutines for DecodeAll).
 //
 // Buffers: Decode aliases the data passed in, which must stay unchanged

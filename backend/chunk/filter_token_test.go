@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/lode-logs/lode/backend/internal/loggen"
@@ -213,5 +214,42 @@ func TestNeedleFromCorpus(t *testing.T) {
 		if st.BlocksSkipped == 0 {
 			t.Fatalf("needle %d: no block skipped of %d", k, st.BlocksTotal)
 		}
+	}
+}
+
+// TestFilterAddMatchesFormat checks that the word-at-a-time gram
+// collection sets exactly the bits FORMAT.md defines (each 4-gram folded
+// byte by byte with lowerASCII), for lines of every length around the
+// eight-byte stride.
+func TestFilterAddMatchesFormat(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	var lines [][]byte
+	for n := range 40 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		lines = append(lines, b, []byte("AZaz@[`{ÀÞ"+string(b)))
+	}
+	for range 200 {
+		lines = append(lines, randomLine(r))
+	}
+	for i, line := range lines {
+		t.Run(fmt.Sprintf("line%d", i), func(t *testing.T) {
+			var got, want filterBuilder
+			got.reset(64)
+			want.reset(64)
+			got.add(line)
+			for p := 0; p+4 <= len(line); p++ {
+				g := uint32(lowerASCII[line[p]])<<24 | uint32(lowerASCII[line[p+1]])<<16 |
+					uint32(lowerASCII[line[p+2]])<<8 | uint32(lowerASCII[line[p+3]])
+				j := gramIndex(g, want.shift)
+				want.set[j>>6] |= 1 << (j & 63)
+				want.any = true
+			}
+			if got.any != want.any || !slices.Equal(got.set, want.set) {
+				t.Fatalf("grams of %q differ from the byte-by-byte definition", line)
+			}
+		})
 	}
 }

@@ -82,7 +82,7 @@ func (b *batcher) submit(ctx context.Context, r *addRequest) error {
 func (b *batcher) run() {
 	defer close(b.exited)
 	for {
-		batch, ok := b.gather()
+		batch, n, ok := b.gather()
 		if !ok {
 			return
 		}
@@ -92,20 +92,39 @@ func (b *batcher) run() {
 			failAll(batch, ErrClosed)
 			return
 		}
+		// Requests that queued while every slot was busy join this batch.
+		batch, _ = b.topUp(batch, n)
 		b.propose(batch)
 	}
 }
 
+// topUp adds already queued requests to batch, up to maxRefs.
+func (b *batcher) topUp(batch []*addRequest, n int) ([]*addRequest, int) {
+	for n < b.maxRefs && b.pending == nil {
+		select {
+		case r := <-b.reqs:
+			if n+r.count > b.maxRefs {
+				b.pending = r
+				return batch, n
+			}
+			batch, n = append(batch, r), n+r.count
+		default:
+			return batch, n
+		}
+	}
+	return batch, n
+}
+
 // gather waits for a first request, then collects more until maxRefs are
-// reached or linger has passed.
-func (b *batcher) gather() ([]*addRequest, bool) {
+// reached or linger has passed. It returns the batch and its ref count.
+func (b *batcher) gather() ([]*addRequest, int, bool) {
 	first := b.pending
 	b.pending = nil
 	if first == nil {
 		select {
 		case first = <-b.reqs:
 		case <-b.quit:
-			return nil, false
+			return nil, 0, false
 		}
 	}
 	batch, n := []*addRequest{first}, first.count
@@ -120,17 +139,17 @@ func (b *batcher) gather() ([]*addRequest, bool) {
 		select {
 		case r = <-b.reqs:
 		case <-b.quit:
-			return batch, true // proposed or failed by run
+			return batch, n, true // proposed or failed by run
 		default:
 			if deadline == nil {
-				return batch, true
+				return batch, n, true
 			}
 			select {
 			case r = <-b.reqs:
 			case <-deadline:
-				return batch, true
+				return batch, n, true
 			case <-b.quit:
-				return batch, true
+				return batch, n, true
 			}
 		}
 		if n+r.count > b.maxRefs {
@@ -139,7 +158,7 @@ func (b *batcher) gather() ([]*addRequest, bool) {
 		}
 		batch, n = append(batch, r), n+r.count
 	}
-	return batch, true
+	return batch, n, true
 }
 
 // propose encodes batch into one command, applies it through Raft and

@@ -6,20 +6,24 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/lode-logs/lode/backend/model"
 )
 
+// openTestDB opens a database with the memtable and table settings of the
+// cluster FSM (uncompressed tables, no block cache).
 func openTestDB(tb testing.TB) *badger.DB {
 	tb.Helper()
 	opts := badger.DefaultOptions(tb.TempDir()).
 		WithLogger(nil).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
-		WithBlockCacheSize(16 << 20).
-		WithDetectConflicts(false)
+		WithDetectConflicts(false).
+		WithCompression(options.None).
+		WithBlockCacheSize(0)
 	db, err := badger.Open(opts)
 	if err != nil {
 		tb.Fatalf("open badger: %v", err)
