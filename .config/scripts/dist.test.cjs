@@ -104,6 +104,13 @@ describe('checkDist', () => {
   });
 });
 
+test('package.json and plugin.json carry the same version', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const pj = JSON.parse(fs.readFileSync(rootPluginJSON, 'utf8'));
+  expect(pkg.version).toBe(pj.info.version);
+  expect(pkg.name).toBe(pj.id);
+});
+
 // An independent reader of the central directory, to check what zipFolder wrote.
 function readZip(file) {
   const buf = fs.readFileSync(file);

@@ -2,16 +2,50 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/lode-logs/lode/backend/engine"
 	"github.com/lode-logs/lode/backend/index"
+	"github.com/lode-logs/lode/backend/limits"
 	"github.com/lode-logs/lode/backend/logql"
 )
+
+// TenantLimits gives the limits of a tenant (*limits.Overrides implements
+// it). Tenant is called once per query, from any goroutine.
+type TenantLimits interface {
+	Tenant(id string) limits.Tenant
+}
+
+// queryLimits are the engine limits and the timeout of tenant's queries.
+// A limit of 0 (unlimited) becomes the largest value, so that the engine's
+// own defaults do not apply.
+func (s *Server) queryLimits(tenant string) (engine.Limits, time.Duration) {
+	if s.deps.Limits == nil {
+		return engine.Limits{}, 0
+	}
+	t := s.deps.Limits.Tenant(tenant)
+	unlimited := func(n int) int {
+		if n <= 0 {
+			return math.MaxInt
+		}
+		return n
+	}
+	l := engine.Limits{
+		MaxEntriesLimitPerQuery: unlimited(t.MaxEntriesLimitPerQuery),
+		MaxQuerySeries:          unlimited(t.MaxQuerySeries),
+		MaxQueryRange:           time.Duration(t.MaxQueryLength),
+	}
+	if l.MaxQueryRange <= 0 {
+		l.MaxQueryRange = math.MaxInt64
+	}
+	return l, time.Duration(t.QueryTimeout)
+}
 
 // handleQueryRange serves /loki/api/v1/query_range.
 func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request, tenant string) {
@@ -85,10 +119,15 @@ func (s *Server) runQuery(w http.ResponseWriter, r *http.Request, p engine.Param
 		}
 	}
 	ctx := r.Context()
-	if s.opts.MaxQueryTimeout > 0 {
-		var cancel func()
-		ctx, cancel = context.WithTimeout(ctx, s.opts.MaxQueryTimeout)
-		defer cancel()
+	lim, timeout := s.queryLimits(p.Tenant)
+	p.Limits = lim
+	// The tenant's timeout and the server's both apply: the shorter wins.
+	for _, d := range []time.Duration{s.opts.MaxQueryTimeout, timeout} {
+		if d > 0 {
+			var cancel func()
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
 	}
 	res, err := s.deps.Engine.Query(ctx, p)
 	if err != nil {

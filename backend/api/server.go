@@ -53,7 +53,9 @@ type Deps struct {
 	Index       IndexQuerier
 	Flusher     Flusher
 	Tailer      Tailer
-	Gatherer    prometheus.Gatherer
+	// Limits gives each tenant's query limits; nil leaves the engine's.
+	Limits   TenantLimits
+	Gatherer prometheus.Gatherer
 	// Ready reports nil when the node can serve.
 	Ready func(ctx context.Context) error
 	// Config returns the effective configuration as YAML, secrets redacted.

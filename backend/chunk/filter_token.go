@@ -1,7 +1,6 @@
 package chunk
 
 import (
-	"encoding/binary"
 	"math"
 	"math/bits"
 )
@@ -76,42 +75,19 @@ func (f *filterBuilder) reset(grams int) {
 	f.any = false
 }
 
-// add sets the 4-grams of line. It folds and reads eight bytes at a time
-// (five grams per load), then the tail byte by byte.
+// add sets the 4-grams of line.
 func (f *filterBuilder) add(line []byte) {
 	if len(line) < 4 {
 		return
 	}
 	f.any = true
 	set, sh := f.set, 64-f.shift
-	p := 0
-	for ; p+8 <= len(line); p += 5 {
-		w := foldUpper8(binary.BigEndian.Uint64(line[p:]))
-		for k := 32; k >= 0; k -= 8 {
-			i := (uint64(uint32(w>>k)) * gramMul) >> sh
-			set[i>>6] |= 1 << (i & 63)
-		}
-	}
-	if p+3 >= len(line) {
-		return
-	}
-	g := uint32(lowerASCII[line[p]])<<16 | uint32(lowerASCII[line[p+1]])<<8 | uint32(lowerASCII[line[p+2]])
-	for _, c := range line[p+3:] {
+	g := uint32(lowerASCII[line[0]])<<16 | uint32(lowerASCII[line[1]])<<8 | uint32(lowerASCII[line[2]])
+	for _, c := range line[3:] {
 		g = g<<8 | uint32(lowerASCII[c])
 		i := (uint64(g) * gramMul) >> sh
 		set[i>>6] |= 1 << (i & 63)
 	}
-}
-
-// foldUpper8 folds the ASCII upper-case letters among the eight bytes of w
-// to lower case, as lowerASCII does byte by byte.
-func foldUpper8(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	h := w &^ highs                  // low 7 bits of each byte
-	geA := h + (0x80-'A')*ones       // high bit set where byte >= 'A'
-	gtZ := h + (0x80-'Z'-1)*ones     // high bit set where byte > 'Z'
-	upper := geA &^ gtZ &^ w & highs // 'A'..'Z', excluding bytes >= 0x80
-	return w | upper>>2              // 0x80 >> 2 = 0x20
 }
 
 // appendFilter appends the final filter for a block compressed to

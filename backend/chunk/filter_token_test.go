@@ -217,10 +217,10 @@ func TestNeedleFromCorpus(t *testing.T) {
 	}
 }
 
-// TestFilterAddMatchesFormat checks that the word-at-a-time gram
-// collection sets exactly the bits FORMAT.md defines (each 4-gram folded
-// byte by byte with lowerASCII), for lines of every length around the
-// eight-byte stride.
+// TestFilterAddMatchesFormat checks that gram collection sets exactly the
+// bits FORMAT.md defines (each 4-gram folded byte by byte with lowerASCII,
+// g = b0<<24 | b1<<16 | b2<<8 | b3), for lines of every short length and
+// random ones.
 func TestFilterAddMatchesFormat(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	var lines [][]byte

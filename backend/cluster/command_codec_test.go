@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/hex"
 	"errors"
 	"math"
 	"testing"
@@ -47,5 +48,27 @@ func TestAddChunksCodecRejectsHugeCounts(t *testing.T) {
 	body := []byte{0xff, 0xff, 0xff, 0xff, 0x0f} // count 2^32-1 in a 5-byte body
 	if _, err := decodeAddChunks(body); !errors.Is(err, ErrRejected) {
 		t.Fatalf("decodeAddChunks = %v, want ErrRejected", err)
+	}
+}
+
+// TestCommandEncodingFrozen pins the bytes of an addChunks command
+// (FORMAT.md, version 1): Raft logs and snapshots written by earlier
+// releases must stay readable.
+func TestCommandEncodingFrozen(t *testing.T) {
+	e := entry("fake", "k1", 1000, 1003, "app", "a")
+	e.Ref.Size, e.Ref.Entries = 300, 5
+	id := RequestID{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10}
+	got := hex.EncodeToString(addChunksCommand(id, 0x0102030405, e))
+	want := "01" + // type: add chunks
+		"0102030405060708090a0b0c0d0e0f10" + // request id
+		"0000000102030405" + // time, Unix ms
+		"01" + // one entry
+		"0466616b65" + "026b31" + // tenant "fake", key "k1"
+		"31bdbd29c3d690ec" + // fingerprint
+		"d00f" + "03" + // from 1000 (zig-zag varint), through-from 3
+		"ac02" + "05" + // size 300, entries 5
+		"01" + "03617070" + "0161" // labels: app="a"
+	if got != want {
+		t.Fatalf("encoding changed:\n got %s\nwant %s", got, want)
 	}
 }

@@ -127,7 +127,8 @@ func (e *Engine) Exec(ctx context.Context, expr logql.Expr, p Params, began time
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := e.validate(&p); err != nil {
+	_, metric := expr.(logql.SampleExpr)
+	if err := e.validate(&p, metric); err != nil {
 		return nil, err
 	}
 	st := stats.FromContext(ctx)
@@ -169,7 +170,9 @@ func (r *Result) entries() int {
 	return 1
 }
 
-func (e *Engine) validate(p *Params) error {
+// validate checks p against the limits and fills its defaults. The entries
+// limit does not apply to metric queries, as in Loki.
+func (e *Engine) validate(p *Params, metric bool) error {
 	p.Limits = p.Limits.effective(&e.opts)
 	lim := &p.Limits
 	if p.Instant {
@@ -185,9 +188,9 @@ func (e *Engine) validate(p *Params) error {
 		return fmt.Errorf("%w: zero or negative query resolution step widths are not accepted. Try a positive integer", ErrInvalidParams)
 	}
 	if d := p.End.Sub(p.Start); lim.MaxQueryRange > 0 && d > lim.MaxQueryRange {
-		return fmt.Errorf("%w (query length: %s, limit: %s)", ErrMaxQueryRange, d, lim.MaxQueryRange)
+		return fmt.Errorf("%w (query length: %s, max_query_length: %s)", ErrMaxQueryRange, d, lim.MaxQueryRange)
 	}
-	if p.Limit > lim.MaxEntriesLimitPerQuery {
+	if !metric && p.Limit > lim.MaxEntriesLimitPerQuery {
 		return fmt.Errorf("%w, limit > max_entries_limit_per_query (%d > %d)", ErrMaxEntriesLimit, p.Limit, lim.MaxEntriesLimitPerQuery)
 	}
 	if p.Limit == 0 {

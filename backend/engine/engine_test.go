@@ -108,12 +108,17 @@ func TestLimits(t *testing.T) {
 		{"tenant max series", Options{}, Params{Query: `count_over_time({app=~".+"}[1m])`, Instant: true, Limits: Limits{MaxQuerySeries: 1}}, ErrMaxSeries},
 		{"tenant max entries", Options{}, Params{Query: `{app="a"}`, Limit: 101, Limits: Limits{MaxEntriesLimitPerQuery: 100}}, ErrMaxEntriesLimit},
 		{"tenant max query range", Options{}, Params{Query: `{app="a"}`, Limits: Limits{MaxQueryRange: time.Second}}, ErrMaxQueryRange},
+		// Loki: "entry limit does not apply to metric queries".
+		{"max entries ignored by metric queries", Options{}, Params{Query: `count_over_time({app="a"}[1m])`, Limit: 101, Limits: Limits{MaxEntriesLimitPerQuery: 100}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			eng, _ := newTestEngine(t, tt.opts)
 			tt.p.Tenant, tt.p.Start, tt.p.End = testTenant, t0, t0.Add(time.Minute)
 			_, err := eng.Query(context.Background(), tt.p)
+			if tt.want == nil && err != nil {
+				t.Fatalf("err = %v, want none", err)
+			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -128,7 +133,12 @@ func TestLimitMessagesNameTheLimit(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = eng.Query(context.Background(), Params{Tenant: testTenant, Query: `count_over_time({app=~".+"}[1m])`, Start: t0, End: t0.Add(time.Minute), Instant: true})
-	if err == nil || !strings.Contains(err.Error(), "(1)") {
+	if err == nil || !strings.Contains(err.Error(), "(max_query_series: 1)") {
+		t.Fatalf("err = %v", err)
+	}
+	eng, _ = newTestEngine(t, Options{MaxQueryRange: time.Minute})
+	_, err = eng.Query(context.Background(), Params{Tenant: testTenant, Query: `{app="a"}`, Start: t0, End: t0.Add(time.Hour)})
+	if err == nil || err.Error() != "the query time range exceeds the limit (query length: 1h0m0s, max_query_length: 1m0s)" {
 		t.Fatalf("err = %v", err)
 	}
 }

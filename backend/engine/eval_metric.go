@@ -60,7 +60,7 @@ func (ev *evaluator) instantResult(expr logql.SampleExpr, v value) (*Result, err
 	}
 	vec := v.vecs[0]
 	if len(vec) > ev.p.Limits.MaxQuerySeries {
-		return nil, fmt.Errorf("%w (%d)", ErrMaxSeries, ev.p.Limits.MaxQuerySeries)
+		return nil, fmt.Errorf("%w (max_query_series: %d)", ErrMaxSeries, ev.p.Limits.MaxQuerySeries)
 	}
 	out := make([]Sample, len(vec))
 	for i, s := range vec {
@@ -99,7 +99,7 @@ func (ev *evaluator) rangeResult(v value) (*Result, error) {
 				byHash[h] = append(byHash[h], idx)
 				matrix = append(matrix, Series{Metric: s.metric})
 				if len(matrix) > ev.p.Limits.MaxQuerySeries {
-					return nil, fmt.Errorf("%w (%d)", ErrMaxSeries, ev.p.Limits.MaxQuerySeries)
+					return nil, fmt.Errorf("%w (max_query_series: %d)", ErrMaxSeries, ev.p.Limits.MaxQuerySeries)
 				}
 			}
 			matrix[idx].Samples = append(matrix[idx].Samples, model.Sample{T: t, V: s.v})

@@ -10,7 +10,9 @@
 //   - Reader: the query-side contract (Streams, Chunks, LabelNames,
 //     LabelValues), bounded in time through the periods it touches.
 //   - Store: Reader over a *badger.DB.
-//   - AddChunks: the write side, applied by the FSM through a KV.
+//   - AddChunks, ValidateEntry: the write side, applied by the FSM through
+//     a KV (Has/Set over a Badger transaction, owned by the caller).
+//   - Period, PeriodOf: the 24h periods keys are grouped by.
 //
 // Invariants:
 //   - A chunk ref is stored once in every period its [From, Through] covers;

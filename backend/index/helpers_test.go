@@ -109,7 +109,7 @@ func dumpKeys(tb testing.TB, db *badger.DB) []string {
 			if err != nil {
 				return err
 			}
-			out = append(out, fmt.Sprintf("%q=%x", it.Item().Key(), v))
+			out = append(out, fmt.Sprintf("%x=%x", it.Item().Key(), v))
 		}
 		return nil
 	})

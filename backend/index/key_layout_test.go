@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -146,6 +147,42 @@ func TestLabelsCodec(t *testing.T) {
 			if _, err := decodeLabels(enc[:cut], &sb); err == nil {
 				t.Fatalf("decodeLabels accepted %s truncated to %d bytes", ls, cut)
 			}
+		}
+	}
+}
+
+// TestKeyLayoutFrozen pins the bytes of every key kind (FORMAT.md, version
+// 1): a change here breaks databases written by earlier releases.
+func TestKeyLayoutFrozen(t *testing.T) {
+	db := openTestDB(t)
+	// Period 19723 is 2024-01-01; the chunk spans into 2024-01-02.
+	from := int64(19723)*PeriodNanos + PeriodNanos - 1
+	e := entry("fake", "k1", from, from+1, "app", "a")
+	e.Ref.Size, e.Ref.Entries = 0x0102, 0x0304
+	addChunks(t, db, e)
+	fp := "31bdbd29c3d690ec" // model.StreamFingerprint("fake", {app="a"})
+	if got := fmt.Sprintf("%016x", uint64(e.Ref.Fingerprint)); got != fp {
+		t.Fatalf("fingerprint %s, want %s", got, fp)
+	}
+	tenant := "69" + "66616b650000" // 'i' "fake" 00 00
+	want := []string{}
+	for _, period := range []string{"80004d0b", "80004d0c"} {
+		p := tenant + period
+		want = append(want,
+			// 'C' fp from key → through size entries
+			fmt.Sprintf("%s43%s97a65eab92b3ffff6b31=97a65eab92b400000000010200000304", p, fp),
+			// 'P' name value fp → empty
+			fmt.Sprintf("%s50%s%s%s=", p, "6170700000", "610000", fp),
+			// 'S' fp → labels
+			fmt.Sprintf("%s53%s=01036170700161", p, fp))
+	}
+	got := dumpKeys(t, db)
+	if len(got) != len(want) {
+		t.Fatalf("%d keys, want %d: %q", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("key %d:\n got %s\nwant %s", i, got[i], want[i])
 		}
 	}
 }

@@ -1,15 +1,18 @@
 // Package limits holds Lode's per-tenant limits: the validation limits the
 // distributor applies to every pushed stream and entry (line size, label
 // count and lengths, timestamp window, structured metadata), the ingestion
-// rate, and the stream count an ingester allows a tenant.
+// rate, the stream count an ingester allows a tenant, and the read-path
+// limits of one query (max_entries_limit_per_query, max_query_series,
+// max_query_length, query_timeout) that the HTTP API hands to the engine.
 //
 // Main types:
 //   - Tenant: one tenant's limits, a plain struct passed by value (a
 //     snapshot), never an interface with a method per knob.
 //   - Config: the defaults (flags -validation.*, -distributor.*,
-//     -ingester.*, -limits.*, YAML keys as Loki's limits_config) and the
-//     per-tenant overrides map (`overrides: {tenant: {...}}`); a tenant's
-//     override starts from the defaults and changes only the keys it names.
+//     -ingester.*, -limits.*, -querier.*, -store.max-query-length; YAML
+//     keys as Loki's limits_config) and the per-tenant overrides map
+//     (`overrides: {tenant: {...}}`); a tenant's override starts from the
+//     defaults and changes only the keys it names.
 //   - Overrides: the resolved config, goroutine-safe; Tenant(id) returns
 //     the snapshot for a tenant and Update swaps in a new config at run
 //     time.

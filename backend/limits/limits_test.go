@@ -39,6 +39,9 @@ func TestFlagDefaults(t *testing.T) {
 		MaxStructuredMetadataSize:         65536,
 		MaxStructuredMetadataEntriesCount: 128,
 		MaxStreamsPerTenant:               100000,
+		MaxEntriesLimitPerQuery:           5000,
+		MaxQuerySeries:                    500,
+		QueryTimeout:                      model.Duration(time.Minute),
 	}
 	if c.Tenant != want {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c.Tenant, want)
@@ -53,10 +56,13 @@ func TestFlags(t *testing.T) {
 		"-distributor.max-line-size=1MB", "-distributor.max-line-size-truncate",
 		"-validation.reject-old-samples.max-age=1w", "-validation.create-grace-period=1h",
 		"-distributor.ingestion-rate-limit-mb=0", "-validation.max-label-names-per-series=30",
-		"-ingester.max-global-streams-per-user=0", "-limits.max-structured-metadata-size=0")
+		"-ingester.max-global-streams-per-user=0", "-limits.max-structured-metadata-size=0",
+		"-validation.max-entries-limit=100", "-querier.max-query-series=0", "-store.max-query-length=721h",
+		"-querier.query-timeout=5m")
 	if c.MaxLineSize != 1<<20 || !c.MaxLineSizeTruncate || c.RejectOldSamplesMaxAge != model.Duration(7*24*time.Hour) ||
 		c.CreationGracePeriod != model.Duration(time.Hour) || c.IngestionRateMB != 0 || c.MaxLabelNamesPerSeries != 30 ||
-		c.MaxStreamsPerTenant != 0 || c.MaxStructuredMetadataSize != 0 {
+		c.MaxStreamsPerTenant != 0 || c.MaxStructuredMetadataSize != 0 || c.MaxEntriesLimitPerQuery != 100 ||
+		c.MaxQuerySeries != 0 || c.MaxQueryLength != model.Duration(721*time.Hour) || c.QueryTimeout != model.Duration(5*time.Minute) {
 		t.Fatalf("flags not applied: %+v", c.Tenant)
 	}
 }
@@ -86,6 +92,9 @@ limits:
       ingestion_rate_mb: 200
       ingestion_burst_size_mb: 400
       max_label_names_per_series: 20
+      max_entries_limit_per_query: 10000
+      max_query_length: 30d1h
+      query_timeout: 5m
     team-b:
       max_line_size: 1048576
       reject_old_samples: false
@@ -112,6 +121,8 @@ limits:
 			a := l.Tenant("team-a")
 			wantA := def
 			wantA.IngestionRateMB, wantA.IngestionBurstSizeMB, wantA.MaxLabelNamesPerSeries = 200, 400, 20
+			wantA.MaxEntriesLimitPerQuery, wantA.MaxQueryLength = 10000, model.Duration(721*time.Hour)
+			wantA.QueryTimeout = model.Duration(5 * time.Minute)
 			if a != wantA {
 				t.Fatalf("team-a\n got %+v\nwant %+v", a, wantA)
 			}
@@ -162,6 +173,9 @@ func TestConfigErrors(t *testing.T) {
 		{"zero max age", "reject_old_samples_max_age: 0s", "invalid limit: reject_old_samples_max_age must be > 0 when reject_old_samples is set, got 0s"},
 		{"negative grace", "creation_grace_period: -1m", `not a valid duration string: "-1m"`},
 		{"bad override", "overrides:\n  t1:\n    max_label_value_length: 0", `overrides for tenant "t1": invalid limit: max_label_value_length must be at least 1, got 0`},
+		{"negative max entries", "max_entries_limit_per_query: -1", "invalid limit: max_entries_limit_per_query must not be negative, got -1"},
+		{"negative max series", "overrides:\n  t1:\n    max_query_series: -5", `overrides for tenant "t1": invalid limit: max_query_series must not be negative, got -5`},
+		{"negative query length", "max_query_length: -1h", `not a valid duration string: "-1h"`},
 		{"empty tenant", "overrides:\n  '':\n    max_line_size: 1", "invalid limit: overrides for an empty tenant ID"},
 	}
 	for _, tt := range tests {

@@ -45,6 +45,19 @@ type Tenant struct {
 	// MaxStreamsPerTenant is the number of active streams an ingester
 	// accepts for the tenant; 0 means unlimited.
 	MaxStreamsPerTenant int `yaml:"max_global_streams_per_user"`
+
+	// MaxEntriesLimitPerQuery is the largest limit a log query may ask
+	// for; a larger one is refused. 0 means unlimited.
+	MaxEntriesLimitPerQuery int `yaml:"max_entries_limit_per_query"`
+	// MaxQuerySeries is the most series a metric query may return; 0 means
+	// unlimited.
+	MaxQuerySeries int `yaml:"max_query_series"`
+	// MaxQueryLength is the longest time range (end - start) of a query;
+	// 0 means unlimited.
+	MaxQueryLength model.Duration `yaml:"max_query_length"`
+	// QueryTimeout is how long a query may run; 0 leaves only the server's
+	// -server.query-timeout, which bounds every query in any case.
+	QueryTimeout model.Duration `yaml:"query_timeout"`
 }
 
 // RegisterFlags registers the default limits. Flag defaults are the only
@@ -74,6 +87,20 @@ func (t *Tenant) RegisterFlags(f *flag.FlagSet) {
 		"Most structured metadata pairs of an entry. 0 means unlimited.")
 	f.IntVar(&t.MaxStreamsPerTenant, "ingester.max-global-streams-per-user", 100000,
 		"Most active streams per tenant. 0 means unlimited.")
+	t.registerQueryFlags(f)
+}
+
+// registerQueryFlags registers the limits of the read path.
+func (t *Tenant) registerQueryFlags(f *flag.FlagSet) {
+	f.IntVar(&t.MaxEntriesLimitPerQuery, "validation.max-entries-limit", 5000,
+		"Largest limit a log query may ask for. 0 means unlimited.")
+	f.IntVar(&t.MaxQuerySeries, "querier.max-query-series", 500,
+		"Most series a metric query may return. 0 means unlimited.")
+	f.Var(&t.MaxQueryLength, "store.max-query-length",
+		"Longest time range of a query (end - start), e.g. 721h. 0 means unlimited.")
+	t.QueryTimeout = model.Duration(time.Minute)
+	f.Var(&t.QueryTimeout, "querier.query-timeout",
+		"How long a query may run. 0 leaves only -server.query-timeout.")
 }
 
 // Validate reports the first limit that cannot work.
@@ -103,6 +130,10 @@ func (t *Tenant) Validate() error {
 		return invalid("max_structured_metadata_entries_count", "must not be negative", t.MaxStructuredMetadataEntriesCount)
 	case t.MaxStreamsPerTenant < 0:
 		return invalid("max_global_streams_per_user", "must not be negative", t.MaxStreamsPerTenant)
+	case t.MaxEntriesLimitPerQuery < 0:
+		return invalid("max_entries_limit_per_query", "must not be negative", t.MaxEntriesLimitPerQuery)
+	case t.MaxQuerySeries < 0:
+		return invalid("max_query_series", "must not be negative", t.MaxQuerySeries)
 	}
 	return nil
 }
