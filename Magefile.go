@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/grafana/grafana-plugin-sdk-go/build"
 	"github.com/magefile/mage/mg"
@@ -74,6 +75,24 @@ func Test() error {
 	args := append([]string{"test", "-count=1", "-timeout=40m"}, goPackages...)
 	if err := sh.RunWithV(env, "go", args...); err != nil {
 		return err
+	}
+	return Frontend()
+}
+
+// Frontend installs the plugin frontend's locked dependencies, type-checks,
+// lints, builds dist/ and runs the jest tests (which check the built dist/).
+func Frontend() error {
+	for _, args := range [][]string{
+		{"ci", "--prefer-offline", "--no-audit", "--no-fund"},
+		{"run", "typecheck"},
+		{"run", "lint"},
+		{"run", "build"},
+		{"run", "test:ci"},
+		{"run", "verify-dist"},
+	} {
+		if err := sh.RunV("npm", args...); err != nil {
+			return fmt.Errorf("npm %s: %w", strings.Join(args, " "), err)
+		}
 	}
 	return nil
 }

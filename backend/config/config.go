@@ -27,6 +27,7 @@ type Config struct {
 	AuthEnabled bool               `yaml:"auth_enabled"`
 	DataDir     string             `yaml:"data_dir"`
 	LogLevel    string             `yaml:"log_level"`
+	MemoryLimit int64              `yaml:"memory_limit_mb"`
 	Server      api.Config         `yaml:"server"`
 	Storage     objstore.Config    `yaml:"storage"`
 	Cluster     cluster.Config     `yaml:"cluster"`
@@ -42,6 +43,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.BoolVar(&c.AuthEnabled, "auth.enabled", false, "Require X-Scope-OrgID on every request (multi-tenancy); when off every request belongs to tenant \"fake\".")
 	f.StringVar(&c.DataDir, "data.dir", "./data", "Directory for Badger, Raft and (with the filesystem backend) chunks.")
 	f.StringVar(&c.LogLevel, "log.level", "info", "Log level: debug, info, warn or error.")
+	f.Int64Var(&c.MemoryLimit, "memory-limit-mb", 256, "Soft limit of the Go heap in MiB (the GC works harder near it; 0: none). The GOMEMLIMIT environment variable overrides it.")
 	c.Server.RegisterFlags(f)
 	c.Storage.RegisterFlags(f)
 	c.Cluster.RegisterFlags(f)
@@ -59,6 +61,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data.dir must not be empty"))
+	}
+	if c.MemoryLimit < 0 {
+		errs = append(errs, fmt.Errorf("memory-limit-mb must not be negative, got %d", c.MemoryLimit))
 	}
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

@@ -74,27 +74,8 @@ func (i *Ingester) appendHead(s *stream, seq uint64, seg []byte) {
 	if n := len(h.seqs); n == 0 || h.seqs[n-1] != seq {
 		h.seqs = append(h.seqs, seq)
 	}
-	h.arena = append(growArena(h.arena, len(seg), i.cfg.BlockSize), seg...)
+	h.arena = append(h.arena, seg...)
 	i.m.headBytes.Add(float64(len(seg)))
-}
-
-// growArena makes room for n more bytes in a head arena. It doubles the
-// capacity (append grows large slices by only a quarter, which costs a
-// head about five times the block size in allocations), capped near the
-// block size so that the arena stays reusable after the cut (see
-// headBlock.reset).
-func growArena(a []byte, n, blockSize int) []byte {
-	need := len(a) + n
-	if need <= cap(a) {
-		return a
-	}
-	c := max(2*cap(a), 4<<10)
-	if limit := blockSize + blockSize/4; c > limit {
-		c = limit
-	}
-	na := make([]byte, len(a), max(c, need))
-	copy(na, a)
-	return na
 }
 
 // pendingBlock is a head encoded by cutBlocks, not yet committed.
