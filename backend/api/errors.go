@@ -41,6 +41,7 @@ func statusOf(err error) int {
 		errors.Is(err, engine.ErrMaxSeries),
 		errors.Is(err, engine.ErrMaxQueryRange),
 		errors.Is(err, engine.ErrInvalidParams),
+		errors.Is(err, engine.ErrPipeline),
 		errors.Is(err, engine.ErrLogQueryInstant),
 		errors.Is(err, engine.ErrUnsupported),
 		errors.Is(err, engine.ErrInvalidPattern),

@@ -47,6 +47,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/lode-logs/lode/backend/engine/enginetest"
+	"github.com/lode-logs/lode/backend/logql"
 	"github.com/lode-logs/lode/backend/model"
 )
 
@@ -118,7 +119,16 @@ func runScript(t *testing.T, path string) int {
 			var c evalCase
 			c, i = parseEval(t, path, lines, i)
 			n++
-			t.Run(fmt.Sprintf("line%d", c.line), func(t *testing.T) { checkCase(t, eng, c) })
+			t.Run(fmt.Sprintf("line%d", c.line), func(t *testing.T) {
+				checkCase(t, eng, c)
+				// The printed form of the query must mean the same: it
+				// answers the same expectation.
+				if e, err := logql.Parse(c.query); err == nil {
+					printed := c
+					printed.query, printed.params.Query = e.String(), e.String()
+					checkCase(t, eng, printed)
+				}
+			})
 		default:
 			t.Fatalf("%s:%d: unexpected line %q", path, i+1, lines[i])
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -158,8 +159,9 @@ func measure(t *testing.T, loadgen string, total int64, sync bool) {
 	}
 }
 
-// snappyCorpus compresses the loadgen corpus the way a snappy-block store
-// would: per stream, blocks of 256 KiB of lines.
+// snappyCorpus compresses the loadgen corpus the way an established
+// snappy-block store does: per stream, blocks of 256 KiB of entries, each
+// entry a varint timestamp, a uvarint length and the line.
 func snappyCorpus(total int64) int64 {
 	g := loggen.NewWithOptions(loggen.Options{Seed: 1, Streams: figureStreams, NeedleEvery: int(needleEvery(total))})
 	bufs := make([][]byte, g.Streams())
@@ -167,9 +169,12 @@ func snappyCorpus(total int64) int64 {
 	var line []byte
 	for n < total {
 		var si int
-		si, _, line = g.Next(line[:0])
+		var ts int64
+		si, ts, line = g.Next(line[:0])
 		n += int64(len(line))
-		bufs[si] = append(bufs[si], line...)
+		b := binary.AppendVarint(bufs[si], ts)
+		b = binary.AppendUvarint(b, uint64(len(line)))
+		bufs[si] = append(b, line...)
 		if len(bufs[si]) >= 256<<10 {
 			out += int64(len(snappy.Encode(nil, bufs[si])))
 			bufs[si] = bufs[si][:0]

@@ -130,10 +130,11 @@ func (a *app) start(ctx context.Context, cfg *config.Config) error {
 		return err
 	})
 	var dist *distributor.Distributor
+	lim := limits.NewOverrides(cfg.Limits)
 	step("distributor", func() (err error) {
 		a.tail = tail.NewHub(a.ing)
 		dist, err = distributor.New(cfg.Distributor, distributor.Deps{
-			Pusher: a.tail, Limits: limits.NewOverrides(cfg.Limits), Registerer: a.reg, Logger: a.logger,
+			Pusher: a.tail, Limits: lim, Registerer: a.reg, Logger: a.logger,
 		})
 		return err
 	})
@@ -145,7 +146,7 @@ func (a *app) start(ctx context.Context, cfg *config.Config) error {
 	srv := api.New(api.Options{
 		AuthEnabled: cfg.AuthEnabled, MaxPushBytes: int64(cfg.Distributor.MaxRecvMsgSize), MaxQueryTimeout: cfg.Server.QueryTimeout,
 	}, api.Deps{
-		Distributor: dist, Engine: eng, Querier: q, Index: q, Flusher: a.ing, Tailer: a.tail, Gatherer: a.reg,
+		Distributor: dist, Engine: eng, Querier: q, Index: q, Flusher: a.ing, Tailer: a.tail, Limits: lim, Gatherer: a.reg,
 		Ready: a.ready, Config: cfg.YAML, Logger: a.logger,
 	})
 	return a.serve(cfg, srv)
