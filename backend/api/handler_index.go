@@ -19,16 +19,7 @@ type IndexQuerier interface {
 }
 
 func (s *Server) handleIndexStats(w http.ResponseWriter, r *http.Request, tenant string) {
-	if err := r.ParseForm(); err != nil {
-		writeError(w, badRequest("invalid form: %v", err))
-		return
-	}
-	from, through, err := s.labelRange(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	ms, err := selectorParam(r, "query")
+	from, through, ms, err := s.selection(r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -44,16 +35,7 @@ func (s *Server) handleIndexStats(w http.ResponseWriter, r *http.Request, tenant
 // handleVolume serves /index/volume and /index/volume_range as Loki's
 // vector of bytes per label set (targetLabels narrows the grouping).
 func (s *Server) handleVolume(w http.ResponseWriter, r *http.Request, tenant string) {
-	if err := r.ParseForm(); err != nil {
-		writeError(w, badRequest("invalid form: %v", err))
-		return
-	}
-	from, through, err := s.labelRange(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	ms, err := selectorParam(r, "query")
+	from, through, ms, err := s.selection(r)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -166,17 +166,21 @@ func (s *Server) labelRange(r *http.Request) (int64, int64, error) {
 	return start.UnixNano(), end.UnixNano(), nil
 }
 
+// selection parses the form of the label and index endpoints: the time
+// range and the optional query= selector.
+func (s *Server) selection(r *http.Request) (from, through int64, ms []*labels.Matcher, err error) {
+	if err = r.ParseForm(); err != nil {
+		return 0, 0, nil, badRequest("invalid form: %v", err)
+	}
+	if from, through, err = s.labelRange(r); err != nil {
+		return 0, 0, nil, err
+	}
+	ms, err = selectorParam(r, "query")
+	return from, through, ms, err
+}
+
 func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request, tenant string) {
-	if err := r.ParseForm(); err != nil {
-		writeError(w, badRequest("invalid form: %v", err))
-		return
-	}
-	from, through, err := s.labelRange(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	ms, err := selectorParam(r, "query")
+	from, through, ms, err := s.selection(r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -190,16 +194,7 @@ func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request, tenant str
 }
 
 func (s *Server) handleLabelValues(w http.ResponseWriter, r *http.Request, tenant string) {
-	if err := r.ParseForm(); err != nil {
-		writeError(w, badRequest("invalid form: %v", err))
-		return
-	}
-	from, through, err := s.labelRange(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	ms, err := selectorParam(r, "query")
+	from, through, ms, err := s.selection(r)
 	if err != nil {
 		writeError(w, err)
 		return
