@@ -21,18 +21,23 @@ import (
 
 // Config holds the querier settings.
 type Config struct {
-	FetchConcurrency int `yaml:"fetch_concurrency"`
+	FetchConcurrency int   `yaml:"fetch_concurrency"`
+	ChunkMetaCacheMB int64 `yaml:"chunk_meta_cache_mb"`
 }
 
 // RegisterFlags registers the querier flags.
 func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.IntVar(&c.FetchConcurrency, "querier.fetch-concurrency", 16, "Chunk objects fetched from object storage at once per query.")
+	f.Int64Var(&c.ChunkMetaCacheMB, "querier.chunk-meta-cache-mb", 32, "Memory for the block indexes of chunks read before (MiB; 0: none). With it, queries fetch only the blocks they need, with ranged reads.")
 }
 
 // Validate checks the settings.
 func (c *Config) Validate() error {
 	if c.FetchConcurrency < 1 {
 		return fmt.Errorf("querier.fetch-concurrency must be at least 1, got %d", c.FetchConcurrency)
+	}
+	if c.ChunkMetaCacheMB < 0 {
+		return fmt.Errorf("querier.chunk-meta-cache-mb must not be negative, got %d", c.ChunkMetaCacheMB)
 	}
 	return nil
 }
@@ -50,11 +55,12 @@ type Querier struct {
 	index  index.Reader
 	bucket objstore.Bucket
 	recent Recent
+	metas  *metaCache
 }
 
 // New returns a Querier. recent may be nil (a querier without ingesters).
 func New(cfg Config, idx index.Reader, bucket objstore.Bucket, recent Recent) *Querier {
-	return &Querier{cfg: cfg, index: idx, bucket: bucket, recent: recent}
+	return &Querier{cfg: cfg, index: idx, bucket: bucket, recent: recent, metas: newMetaCache(cfg.ChunkMetaCacheMB << 20)}
 }
 
 // SelectLogs returns the entries of the selection, ordered by sel.Direction
@@ -298,6 +304,11 @@ func (s *streamChunks) Close() error {
 
 // openChunk fetches and decodes one chunk object.
 func (q *Querier) openChunk(ctx context.Context, ref index.ChunkRef, sel model.LogSelect) (iter.EntryIterator, error) {
+	if m, ok := q.metas.get(ref.Key); ok {
+		if it, ok, err := q.openBlocks(ctx, ref, m, sel); ok || err != nil {
+			return it, err
+		}
+	}
 	st := stats.FromContext(ctx)
 	begin := time.Now()
 	data, err := q.bucket.Get(ctx, ref.Key)
@@ -308,6 +319,7 @@ func (q *Querier) openChunk(ctx context.Context, ref index.ChunkRef, sel model.L
 	if err != nil {
 		return nil, fmt.Errorf("decode chunk %s: %w", ref.Key, err)
 	}
+	q.metas.put(ref.Key, newChunkMeta(c))
 	var rs chunk.ReadStats
 	if st != nil {
 		st.Querier().AddChunks(1, 1, time.Since(begin))
