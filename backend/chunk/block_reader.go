@@ -59,7 +59,7 @@ func (r *blockReader) load(data []byte, m *BlockMeta, tsOnly, verify bool, st *R
 	r.lines, r.offs, r.ends, r.md, r.mdOff = r.lines[:0], r.offs[:0], r.ends[:0], r.md[:0], r.mdOff[:0]
 	r.lastMD = nil
 	if tsOnly {
-		return nil
+		return r.loadMetadata(mdSec, m, st)
 	}
 	if err := r.loadLines(lensSec, linesSec, m, st); err != nil {
 		return err

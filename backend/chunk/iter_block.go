@@ -3,13 +3,12 @@ package chunk
 import (
 	"github.com/lode-logs/lode/backend/iter"
 	"github.com/lode-logs/lode/backend/model"
-	"github.com/prometheus/prometheus/model/labels"
 )
 
 // ReadOptions tune a read.
 type ReadOptions struct {
 	Needles        [][]byte   // skip blocks for which MayContain(needle) is false for any needle
-	TimestampsOnly bool       // decode timestamps only; Entry.Line and Metadata stay nil
+	TimestampsOnly bool       // decode timestamps and structured metadata only; Entry.Line stays nil
 	Stats          *ReadStats // optional; counters are added to (not goroutine-safe)
 }
 
@@ -135,7 +134,7 @@ func (it *blockIter) Next() bool {
 		it.cur.Line = it.r.line(i)
 		it.cur.Metadata = it.r.metadata(i)
 	} else {
-		it.cur.Metadata = labels.EmptyLabels()
+		it.cur.Metadata = it.r.metadata(i)
 	}
 	if st := it.opts.Stats; st != nil && it.countEntries {
 		st.Entries++

@@ -4,7 +4,6 @@ import (
 	"bytes"
 
 	"github.com/lode-logs/lode/backend/model"
-	"github.com/prometheus/prometheus/model/labels"
 )
 
 // chunkIter walks groups of time-overlapping blocks of a chunk in direction
@@ -106,7 +105,7 @@ func (it *chunkIter) Next() bool {
 		if it.cur.Next() {
 			it.curE = it.cur.At()
 			if it.tsOnly {
-				it.curE.Line, it.curE.Metadata = nil, labels.EmptyLabels()
+				it.curE.Line = nil
 			}
 			if st := it.opts.Stats; st != nil {
 				st.Entries++

@@ -127,20 +127,16 @@ func rangeGrouping(ra *logql.RangeAggregation, outer *logql.Grouping) *grouping 
 }
 
 // needsTimestampsOnly reports whether the aggregation reads nothing but
-// timestamps and stream labels: no line content, and no structured metadata
-// either (storage returns none in that mode, and metadata labels would
-// otherwise split series). That holds for absent_over_time, and for count
-// and rate over a bare selector whose series are grouped away to no labels
-// (sum(...) or sum by () around them).
-func needsTimestampsOnly(ra *logql.RangeAggregation, g *grouping) bool {
+// timestamps, stream labels and structured metadata (which storage still
+// returns in that mode), never line content: absent_over_time, and count
+// and rate over a bare selector.
+func needsTimestampsOnly(ra *logql.RangeAggregation, _ *grouping) bool {
 	if ra.Unwrap != nil || len(ra.Log.Pipeline) > 0 {
 		return false
 	}
 	switch ra.Op {
-	case logql.RangeAbsent:
+	case logql.RangeAbsent, logql.RangeCount, logql.RangeRate:
 		return true
-	case logql.RangeCount, logql.RangeRate:
-		return g != nil && !g.without && len(g.names) == 0
 	}
 	return false
 }

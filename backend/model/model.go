@@ -84,8 +84,8 @@ type LogSelect struct {
 	// filter rules them out; they still return lines unfiltered otherwise,
 	// so callers must apply their filters themselves.
 	Needles [][]byte
-	// TimestampsOnly says the caller reads only Timestamp (and the stream),
-	// never Line or Metadata, so sources may skip decoding lines.
+	// TimestampsOnly says the caller reads only Timestamp and Metadata (and
+	// the stream), never Line, so sources may skip decoding lines.
 	TimestampsOnly bool
 }
 

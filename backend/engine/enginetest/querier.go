@@ -91,6 +91,9 @@ func (q *Querier) SelectLogs(ctx context.Context, sel model.LogSelect) (iter.Ent
 		}
 		items := make([]model.StreamEntry, 0, hi-lo)
 		for _, e := range s.entries[lo:hi] {
+			if sel.TimestampsOnly {
+				e.Line = nil // as storage does: timestamps and metadata only
+			}
 			items = append(items, model.StreamEntry{Labels: s.labels, Fingerprint: s.fp, Entry: e})
 		}
 		if sel.Direction == model.Backward {
@@ -104,7 +107,12 @@ func (q *Querier) SelectLogs(ctx context.Context, sel model.LogSelect) (iter.Ent
 	if len(its) == 0 {
 		return iter.Empty[model.StreamEntry](), nil
 	}
-	var it iter.EntryIterator = iter.MergeEntries(sel.Direction, its...)
+	var it iter.EntryIterator
+	if sel.TimestampsOnly {
+		it = iter.MergeAll(sel.Direction, its...) // entries without lines cannot be told apart
+	} else {
+		it = iter.MergeEntries(sel.Direction, its...)
+	}
 	return &countingIter{EntryIterator: it, st: stats.FromContext(ctx).Ingester()}, nil
 }
 
