@@ -62,7 +62,9 @@ func Minio() error {
 	return os.WriteFile(stamp, []byte(minioModule), 0o644)
 }
 
-// Test runs every test: Go (against a real MinIO) and the plugin frontend.
+// Test runs every test: Go (against a real MinIO), then builds the plugin
+// backend for every platform and runs the plugin frontend's checks and tests
+// on the complete dist/.
 func Test() error {
 	mg.Deps(Minio)
 	env := map[string]string{
@@ -76,21 +78,33 @@ func Test() error {
 	if err := sh.RunWithV(env, "go", args...); err != nil {
 		return err
 	}
-	return Frontend()
+	if err := PluginBackend(); err != nil {
+		return err
+	}
+	return frontend(true)
 }
 
 // Frontend installs the plugin frontend's locked dependencies, type-checks,
-// lints, builds dist/ and runs the jest tests (which check the built dist/).
-func Frontend() error {
+// lints, builds dist/ and runs the jest tests (which check the built dist/;
+// the plugin backend binaries are checked only by Test, which builds them).
+func Frontend() error { return frontend(false) }
+
+func frontend(requireBinaries bool) error {
+	env := map[string]string{}
+	verify := []string{"run", "verify-dist"}
+	if requireBinaries {
+		env["LODE_REQUIRE_PLUGIN_BINARIES"] = "1"
+		verify = append(verify, "--", "--require-binaries")
+	}
 	for _, args := range [][]string{
 		{"ci", "--prefer-offline", "--no-audit", "--no-fund"},
 		{"run", "typecheck"},
 		{"run", "lint"},
 		{"run", "build"},
 		{"run", "test:ci"},
-		{"run", "verify-dist"},
+		verify,
 	} {
-		if err := sh.RunV("npm", args...); err != nil {
+		if err := sh.RunWithV(env, "npm", args...); err != nil {
 			return fmt.Errorf("npm %s: %w", strings.Join(args, " "), err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/lode-logs/lode/backend/ingester"
 	"github.com/lode-logs/lode/backend/logql"
 	"github.com/lode-logs/lode/backend/push"
+	"github.com/lode-logs/lode/backend/querier"
 )
 
 // httpError is an error with the HTTP status it answers.
@@ -59,7 +60,9 @@ func statusOf(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, ingester.ErrDiskFull):
 		return http.StatusInsufficientStorage
-	case errors.Is(err, ingester.ErrClosed):
+	case errors.Is(err, ingester.ErrClosed),
+		errors.Is(err, distributor.ErrReplication),
+		errors.Is(err, querier.ErrTooManyIngestersDown):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return 499

@@ -58,6 +58,8 @@ type Deps struct {
 	Gatherer prometheus.Gatherer
 	// Ready reports nil when the node can serve.
 	Ready func(ctx context.Context) error
+	// Status feeds the /ring and /cluster pages; nil: no pages.
+	Status StatusSource
 	// Config returns the effective configuration as YAML, secrets redacted.
 	Config func() ([]byte, error)
 	Logger *slog.Logger
@@ -125,6 +127,10 @@ func (s *Server) routes() {
 		m.HandleFunc("GET /config", s.handleConfig)
 	}
 	m.HandleFunc("GET /ready", s.handleReady)
+	if s.deps.Status != nil {
+		m.Handle("/ring", RingHandler(s.deps.Status))
+		m.Handle("/cluster", ClusterHandler(s.deps.Status))
+	}
 	m.HandleFunc("/debug/pprof/", pprof.Index)
 	m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	m.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -18,11 +18,6 @@ type addRequest struct {
 	done    chan error // buffered (1)
 }
 
-// proposer is what the batcher needs from raft.
-type proposer interface {
-	Apply(cmd []byte, timeout time.Duration) raft.ApplyFuture
-}
-
 // batcher gathers concurrent addRequests into Raft commands.
 //
 // THREADS: run is one goroutine that owns reqs' receiving side and pending;
@@ -31,7 +26,7 @@ type proposer interface {
 // the next batch grows). Callers submit and then wait on their done
 // channel, which is always answered exactly once.
 type batcher struct {
-	raft     proposer
+	send     func(cmd []byte) error // commits a command (Node.sendCommand)
 	maxRefs  int
 	linger   time.Duration
 	timeout  time.Duration
@@ -50,9 +45,9 @@ type batcher struct {
 
 const maxInflight = 4
 
-func newBatcher(p proposer, cfg *Config, m *metrics) *batcher {
+func newBatcher(send func([]byte) error, cfg *Config, m *metrics) *batcher {
 	return &batcher{
-		raft: p, maxRefs: cfg.ApplyBatchSize, linger: cfg.ApplyLinger, timeout: cfg.ApplyTimeout,
+		send: send, maxRefs: cfg.ApplyBatchSize, linger: cfg.ApplyLinger, timeout: cfg.ApplyTimeout,
 		metrics:  m,
 		reqs:     make(chan *addRequest, 256),
 		inflight: make(chan struct{}, maxInflight),
@@ -178,12 +173,11 @@ func (b *batcher) propose(batch []*addRequest) {
 	cmd := encodeAddChunks(id, start.UnixMilli(), count, parts)
 	b.metrics.applies.Inc()
 	b.metrics.batchRefs.Observe(float64(count))
-	fut := b.raft.Apply(cmd, b.timeout)
 	b.waiters.Add(1)
 	go func() {
 		defer b.waiters.Done()
 		defer func() { <-b.inflight }()
-		err := b.await(fut)
+		err := b.send(cmd)
 		b.metrics.applyDuration.Observe(time.Since(start).Seconds())
 		if err != nil {
 			b.metrics.applyFailures.Inc()

@@ -14,7 +14,11 @@ import (
 // Command types: the first byte of every Raft command (FORMAT.md). A type
 // is never reused; a changed encoding gets a new type.
 const (
-	cmdAddChunks byte = 0x01
+	cmdAddChunks  byte = 0x01
+	cmdRegister   byte = 0x02
+	cmdHeartbeats byte = 0x03
+	cmdSetState   byte = 0x04
+	cmdRemove     byte = 0x05
 )
 
 // RequestID identifies a command so that proposing it again (after an

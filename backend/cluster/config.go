@@ -20,7 +20,7 @@ type Config struct {
 	// RaftAddress is the host:port the Raft transport binds to and
 	// advertises to peers.
 	RaftAddress string `yaml:"raft_address"`
-	// Join lists host:port Raft addresses of existing members to join.
+	// Join lists host:port gRPC addresses of members to join through.
 	Join StringList `yaml:"join"`
 	// Voters is how many voters the leader keeps; further nodes join as
 	// non-voters.
@@ -37,15 +37,25 @@ type Config struct {
 	// ApplyLinger is how long the first write of a batch waits for others.
 	ApplyBatchSize int           `yaml:"apply_batch_size"`
 	ApplyLinger    time.Duration `yaml:"apply_linger"`
-	// ApplyTimeout bounds the wait for a command to be enqueued by Raft.
+	// ApplyTimeout bounds the wait for a command to be committed, retries
+	// through leader changes included.
 	ApplyTimeout time.Duration `yaml:"apply_timeout"`
+
+	// RingTokens is how many tokens an ingester takes in the ring.
+	RingTokens int `yaml:"ring_tokens"`
+	// RingHeartbeatPeriod is how often members report to the leader, and
+	// how often the leader commits the reports.
+	RingHeartbeatPeriod time.Duration `yaml:"ring_heartbeat_period"`
+	// RingHeartbeatTimeout is how long a member may stay silent before the
+	// leader removes it from the ring and from Raft.
+	RingHeartbeatTimeout time.Duration `yaml:"ring_heartbeat_timeout"`
 }
 
 // RegisterFlags registers the -cluster.* flags on f.
 func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.StringVar(&c.NodeID, "cluster.node-id", "", "Stable Raft id of this node. Empty: the id persisted under <data.dir>/raft, else derived from the hostname, else lode-1.")
 	f.StringVar(&c.RaftAddress, "cluster.raft-address", "127.0.0.1:9096", "host:port the Raft transport binds to and advertises.")
-	f.Var(&c.Join, "cluster.join", "Comma-separated host:port Raft addresses of cluster members to join. Empty with no existing state: bootstrap a new single-node cluster.")
+	f.Var(&c.Join, "cluster.join", "Comma-separated host:port gRPC addresses of cluster members to join through. Empty on a node with no state: bootstrap a new cluster with this node as its first voter.")
 	f.IntVar(&c.Voters, "cluster.voters", 3, "Number of Raft voters; nodes beyond it join as non-voters.")
 	f.DurationVar(&c.HeartbeatTimeout, "cluster.heartbeat-timeout", time.Second, "Raft heartbeat timeout: how long a follower waits for the leader before starting an election.")
 	f.DurationVar(&c.ElectionTimeout, "cluster.election-timeout", time.Second, "Raft election timeout.")
@@ -55,7 +65,10 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.Uint64Var(&c.TrailingLogs, "cluster.trailing-logs", 2048, "Raft log entries kept after a snapshot, so slow followers can catch up without one.")
 	f.IntVar(&c.ApplyBatchSize, "cluster.apply-batch-size", 1024, "Most chunk refs committed in one Raft command.")
 	f.DurationVar(&c.ApplyLinger, "cluster.apply-linger", 2*time.Millisecond, "How long a write waits for others to share its Raft command.")
-	f.DurationVar(&c.ApplyTimeout, "cluster.apply-timeout", 10*time.Second, "How long a write waits for Raft to accept its command.")
+	f.DurationVar(&c.ApplyTimeout, "cluster.apply-timeout", 10*time.Second, "How long a write to the cluster state waits to be committed, retries through leader changes included.")
+	f.IntVar(&c.RingTokens, "ring.tokens", 128, "Tokens an ingester takes in the ring.")
+	f.DurationVar(&c.RingHeartbeatPeriod, "ring.heartbeat-period", 5*time.Second, "How often members report to the Raft leader, which commits the reports in one command.")
+	f.DurationVar(&c.RingHeartbeatTimeout, "ring.heartbeat-timeout", time.Minute, "How long a member may miss heartbeats before the leader removes it from the ring and from Raft.")
 }
 
 var nodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -92,6 +105,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("-cluster.apply-linger %s: must be between 0 and 1s", c.ApplyLinger)
 	case c.ApplyTimeout <= 0:
 		return fmt.Errorf("-cluster.apply-timeout %s: must be positive", c.ApplyTimeout)
+	case c.RingTokens < 1 || c.RingTokens > 4096:
+		return fmt.Errorf("-ring.tokens %d: must be between 1 and 4096", c.RingTokens)
+	case c.RingHeartbeatPeriod < 10*time.Millisecond:
+		return fmt.Errorf("-ring.heartbeat-period %s: must be at least 10ms", c.RingHeartbeatPeriod)
+	case c.RingHeartbeatTimeout < 2*c.RingHeartbeatPeriod:
+		return fmt.Errorf("-ring.heartbeat-timeout %s: must be at least twice -ring.heartbeat-period %s", c.RingHeartbeatTimeout, c.RingHeartbeatPeriod)
 	}
 	return nil
 }

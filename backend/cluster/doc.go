@@ -1,9 +1,24 @@
 // Package cluster runs Lode's Raft node (hashicorp/raft): the replicated
-// state machine (FSM) that holds the label index (package index) and,
-// later, the ring, in a Badger database under <data.dir>/raft/fsm.
+// state machine (FSM) that holds the label index (package index) and the
+// ring (package ring: members, their addresses, tokens, states and
+// heartbeats), in a Badger database under <data.dir>/raft/fsm, and the
+// membership protocol around it.
 //
-// Main types: Config (the -cluster.* flags), Node (New, AddChunks,
-// index.Reader over the local replica, WaitReady, Close).
+// Main types: Config (the -cluster.* and -ring.* flags), Node (New,
+// AddChunks, index.Reader over the local replica, Ring, SetState, Leave,
+// Handle for calls from other members, WaitReady, RaftInfo, Close),
+// Transport (what carries calls to other members: the internal gRPC pool).
+//
+// Membership: a node with no state and no -cluster.join bootstraps a
+// cluster; the others ask a member (any: calls reach the leader in one
+// hop) to add them, as voters while there are fewer than -cluster.voters,
+// else as non-voters. Every node then registers in the ring (its tokens
+// derived from its id) and reports a heartbeat each -ring.heartbeat-period
+// to the leader, which commits all reports in one command and removes
+// members silent for -ring.heartbeat-timeout from the ring and from Raft
+// (never before it has led for that long itself), promoting non-voters
+// while voters are missing. Leave hands leadership over first. Writes from
+// followers (chunk refs, ring changes) are forwarded to the leader.
 //
 // Storage: the Raft log and stable store are hashicorp/raft-wal
 // (<data.dir>/raft/wal), snapshots are raft's FileSnapshotStore holding
@@ -14,20 +29,23 @@
 //   - Commands are applied in log order by one goroutine. Every apply
 //     records the last applied index in Badger with its final write, and
 //     entries at or below it are skipped, so a restart does not apply the
-//     log again. Re-applying is harmless anyway: index writes are
-//     idempotent, and a command's request id is remembered for 15 minutes
-//     of FSM time so that a command proposed twice is applied once.
+//     log again. Every command carries a request id remembered for 15
+//     minutes of FSM time, so a command proposed twice (a retry after an
+//     ambiguous leader loss) is applied once.
 //   - A malformed or invalid command is rejected the same way on every
 //     replica (ErrRejected). A storage error stops the FSM (ErrFSMFailed)
 //     until restart, leaving its entries to be applied again.
+//   - The ring readers see (Node.Ring) is rebuilt after each apply batch
+//     that changed members, and only once that batch is committed.
 //   - New command types get a new type byte and a case in fsm.dispatch.
 //
 // Goroutine-safety: Node's methods are safe for concurrent use. Reads go
-// straight to the local Badger replica and may lag the leader.
+// straight to the local replica and may lag the leader.
 //
 // THREADS: raft's own goroutines (FSM apply, snapshots, transport); the
-// batcher's run goroutine, which gathers AddChunks requests into commands,
-// and one waiter goroutine per command in flight (at most 4), which answers
-// the callers (with a helper blocked on raft's future, left behind only if
-// raft shuts down without answering it); Badger's compactors.
+// membership loop (join, registration, heartbeats, the leader's duties);
+// the batcher's run goroutine, which gathers AddChunks requests into
+// commands, and one waiter goroutine per command in flight (at most 4),
+// which commits it (forwarding it to the leader from a follower) and
+// answers the callers; Badger's compactors.
 package cluster

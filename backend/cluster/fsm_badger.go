@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/hashicorp/raft"
 
 	"github.com/lode-logs/lode/backend/index"
+	"github.com/lode-logs/lode/backend/ring"
 )
 
 // fsm is the Raft state machine over a Badger database. Apply, ApplyBatch
@@ -27,6 +29,14 @@ type fsm struct {
 	marker  string // file present while a Restore is under way
 	metrics *metrics
 	log     *slog.Logger
+
+	// members is the ring as committed (FSM goroutine only); ring is the
+	// view built from it for readers; pendingMembers is the copy an apply
+	// batch changes (see ringWork).
+	members          map[string]ring.Instance
+	pendingMembers   map[string]ring.Instance
+	ring             atomic.Pointer[ring.Ring]
+	heartbeatTimeout time.Duration
 
 	mu      sync.RWMutex  // held for writing by Restore only
 	state   fsmState      // FSM goroutine only
@@ -44,8 +54,8 @@ var _ raft.BatchingFSM = (*fsm)(nil)
 // openFSM loads the state of db. A Restore that was interrupted (marker
 // present) leaves a partial database: it is emptied, and the caller lets
 // raft restore the latest snapshot and replay the log.
-func openFSM(db *badger.DB, marker string, m *metrics, log *slog.Logger) (*fsm, error) {
-	f := &fsm{db: db, index: index.NewStore(db), marker: marker, metrics: m, log: log}
+func openFSM(db *badger.DB, marker string, m *metrics, log *slog.Logger, heartbeatTimeout time.Duration) (*fsm, error) {
+	f := &fsm{db: db, index: index.NewStore(db), marker: marker, metrics: m, log: log, heartbeatTimeout: heartbeatTimeout}
 	if _, err := os.Stat(marker); err == nil {
 		log.Warn("state machine restore was interrupted; emptying it to restore again")
 		if err := db.DropAll(); err != nil {
@@ -81,7 +91,7 @@ func (f *fsm) loadState() error {
 	}
 	f.state = st
 	f.applied.Store(st.applied)
-	return nil
+	return f.loadRing()
 }
 
 func (f *fsm) lastApplied() uint64 { return f.applied.Load() }
@@ -117,6 +127,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	}
 	txn := newSplitTxn(f.db)
 	defer txn.Discard()
+	defer func() { f.pendingMembers = nil }()
 	st := f.state
 	for i, l := range logs {
 		if l.Index <= st.applied {
@@ -156,6 +167,10 @@ func (f *fsm) commit(txn *splitTxn, st fsmState) error {
 	f.metrics.fsmEarlyCommit.Add(float64(txn.commits))
 	f.state = st
 	f.applied.Store(st.applied)
+	if f.pendingMembers != nil {
+		f.members = f.pendingMembers
+		f.publishRing()
+	}
 	return nil
 }
 
@@ -211,6 +226,14 @@ func (f *fsm) dispatch(txn *splitTxn, cmd command) (rejected, err error) {
 			return fmt.Errorf("%w: %w", ErrRejected, err), nil
 		}
 		return nil, err
+	case cmdRegister:
+		return f.applyRegister(txn, cmd.time, cmd.body)
+	case cmdHeartbeats:
+		return f.applyHeartbeats(txn, cmd.body)
+	case cmdSetState:
+		return f.applySetState(txn, cmd.body)
+	case cmdRemove:
+		return f.applyRemove(txn, cmd.body)
 	default:
 		return fmt.Errorf("%w: unknown command type 0x%02x", ErrRejected, cmd.typ), nil
 	}

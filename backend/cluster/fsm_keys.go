@@ -12,6 +12,7 @@ const (
 	nsMeta    byte = 'm' // FSM bookkeeping
 	nsRequest byte = 'r' // 'r' | request id → time applied (8 BE)
 	nsExpiry  byte = 'q' // 'q' | time (8 BE) | request id → empty
+	nsRing    byte = 'g' // 'g' | member id → ring.Instance
 )
 
 // keyApplied holds fsmState.

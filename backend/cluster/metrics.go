@@ -1,7 +1,10 @@
 package cluster
 
 import (
+	"strconv"
+
 	"github.com/hashicorp/raft"
+	"github.com/lode-logs/lode/backend/ring"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -18,6 +21,9 @@ type metrics struct {
 	fsmEarlyCommit prometheus.Counter
 	fsmRestores    prometheus.Counter
 	fsmFailed      prometheus.Gauge
+	autoRemoved    prometheus.Counter   // members removed for missing heartbeats
+	ringMembers    *prometheus.GaugeVec // by state and role
+	ringTokens     prometheus.Gauge
 
 	collectors []prometheus.Collector
 }
@@ -67,11 +73,24 @@ func newMetrics() *metrics {
 			Help: "1 when the state machine stopped applying after a storage error (restart needed).",
 		}),
 	}
+	m.autoRemoved = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "lode_ring_members_removed_total",
+		Help: "Members the leader removed from the ring and Raft because they missed heartbeats.",
+	})
+	m.ringMembers = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lode_ring_members",
+		Help: "Ring members in this node's replica, by state and whether they run the ingester role.",
+	}, []string{"state", "ingester"})
+	m.ringTokens = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "lode_ring_tokens",
+		Help: "Tokens in the ring in this node's replica.",
+	})
 	for _, r := range []string{"applied", "duplicate", "rejected"} {
 		m.fsmCommands.WithLabelValues(r)
 	}
 	m.collectors = []prometheus.Collector{m.applies, m.applyFailures, m.applyDuration, m.batchRefs,
-		m.refsCommitted, m.fsmCommands, m.fsmSkipped, m.fsmEarlyCommit, m.fsmRestores, m.fsmFailed}
+		m.refsCommitted, m.fsmCommands, m.fsmSkipped, m.fsmEarlyCommit, m.fsmRestores, m.fsmFailed,
+		m.autoRemoved, m.ringMembers, m.ringTokens}
 	return m
 }
 
@@ -114,4 +133,15 @@ func (m *metrics) unregister(reg prometheus.Registerer) {
 	for _, c := range m.collectors {
 		reg.Unregister(c)
 	}
+}
+
+// setRing updates the ring gauges from the members of a new ring.
+func (m *metrics) setRing(ins []ring.Instance) {
+	m.ringMembers.Reset()
+	tokens := 0
+	for _, in := range ins {
+		m.ringMembers.WithLabelValues(in.State.String(), strconv.FormatBool(in.Ingester)).Inc()
+		tokens += len(in.Tokens)
+	}
+	m.ringTokens.Set(float64(tokens))
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -33,21 +34,44 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Logger receives raft's, Badger's and the node's logs; nil discards.
 	Logger *slog.Logger
+	// Self describes the node to the ring.
+	Self Self
+	// Transport reaches other members; nil: a node that can only lead
+	// itself (no joining, no forwarding).
+	Transport Transport
+	// Permanent reports transport errors that retrying cannot cure (a
+	// rejected request); nil: none.
+	Permanent func(error) bool
 }
 
 // Node is a Raft member holding the FSM replica (see doc.go).
 type Node struct {
-	id      string
-	log     *slog.Logger
-	db      *badger.DB
-	fsm     *fsm
-	wal     *wal.WAL
-	walMeta *metadb.BoltMetaDB
-	trans   *raft.NetworkTransport
-	raft    *raft.Raft
-	batch   *batcher
-	metrics *metrics
-	reg     prometheus.Registerer
+	cfg       Config
+	self      Self
+	transport Transport
+	permanent func(error) bool
+	id        string
+	log       *slog.Logger
+	db        *badger.DB
+	fsm       *fsm
+	wal       *wal.WAL
+	walMeta   *metadb.BoltMetaDB
+	trans     *raft.NetworkTransport
+	raft      *raft.Raft
+	batch     *batcher
+	metrics   *metrics
+	reg       prometheus.Registerer
+
+	want     atomic.Uint32 // ring.State this node keeps in the ring; 0: none
+	kick     chan struct{} // wakes the membership loop
+	quit     chan struct{} // closed by Close
+	loopDone chan struct{} // closed when the membership loop returns
+
+	hbMu         sync.Mutex
+	pending      map[string]heartbeat // leader: heartbeats to commit next
+	seen         map[string]int64     // leader: last heartbeat received per member, Unix ms
+	leaderSince  time.Time            // membership loop only
+	joinFailures int                  // membership loop only
 
 	closeOnce sync.Once
 	closeErr  error
@@ -78,13 +102,18 @@ func New(cfg Config, opts Options) (_ *Node, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create raft directory: %w", err)
 	}
-	n := &Node{log: opts.Logger, metrics: newMetrics(), reg: opts.Registerer}
+	n := &Node{
+		cfg: cfg, self: opts.Self, transport: opts.Transport, permanent: opts.Permanent,
+		log: opts.Logger, metrics: newMetrics(), reg: opts.Registerer,
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), loopDone: make(chan struct{}),
+		pending: map[string]heartbeat{}, seen: map[string]int64{},
+	}
 	defer func() {
 		if err != nil {
 			_ = n.closeResources()
 		}
 	}()
-	if n.id, err = resolveNodeID(dir, cfg.NodeID); err != nil {
+	if n.id, err = resolveNodeID(dir, cfg.NodeID, cfg.RaftAddress); err != nil {
 		return nil, err
 	}
 	if err := n.openStores(dir); err != nil {
@@ -93,8 +122,9 @@ func New(cfg Config, opts Options) (_ *Node, err error) {
 	if err := n.startRaft(&cfg, dir); err != nil {
 		return nil, err
 	}
-	n.batch = newBatcher(n.raft, &cfg, n.metrics)
+	n.batch = newBatcher(func(cmd []byte) error { return n.sendCommand(context.Background(), cmd) }, &cfg, n.metrics)
 	go n.batch.run()
+	go n.run()
 	n.metrics.addRaftGauges(n.raft, n.fsm)
 	if n.reg != nil {
 		if err := n.metrics.register(n.reg); err != nil {
@@ -112,7 +142,7 @@ func (n *Node) openStores(dir string) error {
 		return fmt.Errorf("open state machine database: %w", err)
 	}
 	n.db = db
-	if n.fsm, err = openFSM(db, filepath.Join(dir, restoreMarker), n.metrics, n.log); err != nil {
+	if n.fsm, err = openFSM(db, filepath.Join(dir, restoreMarker), n.metrics, n.log, n.cfg.RingHeartbeatTimeout); err != nil {
 		return err
 	}
 	walDir := filepath.Join(dir, dirWAL)
@@ -284,10 +314,6 @@ func (n *Node) AddChunks(ctx context.Context, entries []index.ChunkEntry) error 
 			return fmt.Errorf("add chunks: %w", err)
 		}
 	}
-	if n.raft.State() != raft.Leader {
-		id, addr := n.Leader()
-		return fmt.Errorf("add chunks: %w (leader %q at %q)", ErrNotLeader, id, addr)
-	}
 	var reqs []*addRequest
 	for start := 0; start < len(entries); start += n.batch.maxRefs {
 		part := entries[start:min(start+n.batch.maxRefs, len(entries))]
@@ -352,6 +378,10 @@ func (n *Node) Close() error {
 
 func (n *Node) closeResources() error {
 	var errs []error
+	close(n.quit)
+	if n.raft != nil {
+		<-n.loopDone
+	}
 	if n.batch != nil {
 		n.batch.stop()
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +15,9 @@ const nodeIDFile = "node-id"
 
 // resolveNodeID returns the node id persisted in dir, checking it against
 // configured; on first start it persists configured, or a hostname-derived
-// id, or "lode-1".
-func resolveNodeID(dir, configured string) (string, error) {
+// id (with the Raft port appended when it is not the default 9096, so
+// that several nodes on one host differ), or "lode-1".
+func resolveNodeID(dir, configured, raftAddr string) (string, error) {
 	path := filepath.Join(dir, nodeIDFile)
 	b, err := os.ReadFile(path)
 	switch {
@@ -35,6 +37,9 @@ func resolveNodeID(dir, configured string) (string, error) {
 	if id == "" {
 		host, _ := os.Hostname()
 		id = nodeIDFromHostname(host)
+		if _, port, err := net.SplitHostPort(raftAddr); err == nil && port != "9096" && port != "0" {
+			id += "-" + port
+		}
 	}
 	if err := writeFileSync(path, []byte(id+"\n")); err != nil {
 		return "", fmt.Errorf("persist node id: %w", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/lode-logs/lode/backend/index"
+	"github.com/lode-logs/lode/backend/ring"
 )
 
 func TestBootstrapAddChunksAndRead(t *testing.T) {
@@ -191,6 +192,9 @@ func TestSnapshotRestoreOnFreshNode(t *testing.T) {
 	if err := a.AddChunks(ctx, testEntries(80)); err != nil {
 		t.Fatal(err)
 	}
+	if err := a.SetState(ctx, ring.Active); err != nil {
+		t.Fatal(err)
+	}
 	fut := a.raft.Snapshot()
 	if err := fut.Error(); err != nil {
 		t.Fatal(err)
@@ -210,6 +214,9 @@ func TestSnapshotRestoreOnFreshNode(t *testing.T) {
 	}
 	requireEqual(t, "index of the restored node", dumpIndex(t, b), dumpIndex(t, a))
 	requireEqual(t, "reads of the restored node", readAll(t, b), readAll(t, a))
+	if in, ok := b.Ring().Instance(a.ID()); !ok || in.State != ring.Active {
+		t.Fatalf("ring of the restored node lacks %s: %+v", a.ID(), b.Ring().Instances())
+	}
 	more := entry("t1", "t1/chunks/after-restore", 30*day, 30*day+5, "app", "new")
 	if err := b.AddChunks(ctx, []index.ChunkEntry{more}); err != nil {
 		t.Fatalf("AddChunks after restore: %v", err)

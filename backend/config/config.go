@@ -15,6 +15,7 @@ import (
 	"github.com/lode-logs/lode/backend/api"
 	"github.com/lode-logs/lode/backend/cluster"
 	"github.com/lode-logs/lode/backend/distributor"
+	"github.com/lode-logs/lode/backend/frontend"
 	"github.com/lode-logs/lode/backend/ingester"
 	"github.com/lode-logs/lode/backend/limits"
 	"github.com/lode-logs/lode/backend/objstore"
@@ -35,11 +36,12 @@ type Config struct {
 	Distributor distributor.Config `yaml:"distributor"`
 	Limits      limits.Config      `yaml:"limits"`
 	Querier     querier.Config     `yaml:"querier"`
+	Frontend    frontend.Config    `yaml:"frontend"`
 }
 
 // RegisterFlags registers every flag of every section.
 func (c *Config) RegisterFlags(f *flag.FlagSet) {
-	f.StringVar(&c.Target, "target", "all", "Comma-separated roles this process runs: all.")
+	f.StringVar(&c.Target, "target", "all", "Comma-separated roles this process runs: all, or distributor, ingester, querier, query-frontend.")
 	f.BoolVar(&c.AuthEnabled, "auth.enabled", false, "Require X-Scope-OrgID on every request (multi-tenancy); when off every request belongs to tenant \"fake\".")
 	f.StringVar(&c.DataDir, "data.dir", "./data", "Directory for Badger, Raft and (with the filesystem backend) chunks.")
 	f.StringVar(&c.LogLevel, "log.level", "info", "Log level: debug, info, warn or error.")
@@ -51,13 +53,16 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	c.Distributor.RegisterFlags(f)
 	c.Limits.RegisterFlags(f)
 	c.Querier.RegisterFlags(f)
+	c.Frontend.RegisterFlags(f)
 }
 
 // Validate checks every section and joins their errors.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.Target != "all" {
-		errs = append(errs, fmt.Errorf("target %q is not supported: use all", c.Target))
+	if r, err := ParseTarget(c.Target); err != nil {
+		errs = append(errs, err)
+	} else if r.Frontend && !r.Querier && len(c.Frontend.DownstreamURLs()) == 0 {
+		errs = append(errs, errors.New("target query-frontend without querier needs -frontend.downstream-url"))
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data.dir must not be empty"))
@@ -69,7 +74,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	for _, v := range []interface{ Validate() error }{
-		&c.Server, &c.Storage, &c.Cluster, &c.Ingester, &c.Distributor, &c.Limits, &c.Querier,
+		&c.Server, &c.Storage, &c.Cluster, &c.Ingester, &c.Distributor, &c.Limits, &c.Querier, &c.Frontend,
 	} {
 		if err := v.Validate(); err != nil {
 			errs = append(errs, err)

@@ -37,6 +37,9 @@ type Config struct {
 	FlushMinBackoff   time.Duration `yaml:"flush_min_backoff"`
 	FlushMaxBackoff   time.Duration `yaml:"flush_max_backoff"`
 	MinFreeDiskSpace  int64         `yaml:"min_free_disk_space"`
+	// LeaveFlushTimeout bounds the flush of everything buffered when the
+	// node leaves a cluster gracefully.
+	LeaveFlushTimeout time.Duration `yaml:"leave_flush_timeout"`
 	Badger            BadgerConfig  `yaml:"badger"`
 }
 
@@ -94,6 +97,8 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 		"Longest delay between retries of a failing chunk flush.")
 	f.Int64Var(&c.MinFreeDiskSpace, "ingester.min-free-disk-space", 512<<20,
 		"Pushes are refused (5xx) while the buffer's file system has less free space than this many bytes (0 disables the check).")
+	f.DurationVar(&c.LeaveFlushTimeout, "ingester.leave-flush-timeout", 5*time.Minute,
+		"On a graceful stop of a node with cluster peers (state LEAVING), how long the ingester may take to flush everything it buffers before it leaves; what is not flushed by then stays in Badger.")
 	c.Badger.RegisterFlags(f)
 }
 
@@ -138,6 +143,8 @@ func (c *Config) Validate() error {
 		return errors.New("ingester.flush-max-backoff must not be less than ingester.flush-min-backoff")
 	case c.MinFreeDiskSpace < 0:
 		return errors.New("ingester.min-free-disk-space must not be negative")
+	case c.LeaveFlushTimeout <= 0:
+		return errors.New("ingester.leave-flush-timeout must be positive")
 	}
 	if _, err := parseCodec(c.ChunkEncoding); err != nil {
 		return err

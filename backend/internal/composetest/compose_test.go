@@ -333,7 +333,7 @@ func TestLodeCluster(t *testing.T) {
 		if host != svc.host(name) {
 			t.Errorf("%s: -cluster.raft-address host %s is not the service's host name %s", name, host, svc.host(name))
 		}
-		raftAddrs[cfg.Cluster.RaftAddress] = name
+		raftAddrs[net.JoinHostPort(host, strconv.Itoa(cfg.Server.GRPCListenPort))] = name
 		if cfg.Cluster.NodeID == "" || nodeIDs[cfg.Cluster.NodeID] {
 			t.Errorf("%s: node id %q is empty or used twice", name, cfg.Cluster.NodeID)
 		}
@@ -357,7 +357,7 @@ func TestLodeCluster(t *testing.T) {
 	}
 }
 
-func checkLodeNode(t *testing.T, s *stack, name string, svc service, cfg *config.Config, raftAddrs map[string]string, nodes int) {
+func checkLodeNode(t *testing.T, s *stack, name string, svc service, cfg *config.Config, nodeAddrs map[string]string, nodes int) {
 	if !slices.Contains(svc.containerPorts(t), cfg.Server.HTTPListenPort) {
 		t.Errorf("publishes %v but lode listens on %d", svc.Ports, cfg.Server.HTTPListenPort)
 	}
@@ -368,10 +368,10 @@ func checkLodeNode(t *testing.T, s *stack, name string, svc service, cfg *config
 		t.Errorf("-cluster.voters=%d, the cluster has %d nodes", cfg.Cluster.Voters, nodes)
 	}
 	for _, j := range cfg.Cluster.Join {
-		target, ok := raftAddrs[j]
+		target, ok := nodeAddrs[j]
 		switch {
 		case !ok:
-			t.Errorf("-cluster.join %s is no lode node's -cluster.raft-address", j)
+			t.Errorf("-cluster.join %s is no lode node's gRPC address (raft host and -server.grpc-listen-port)", j)
 		case target == name:
 			t.Errorf("-cluster.join %s is the node itself", j)
 		case !slices.Contains(svc.DependsOn, target):
