@@ -63,7 +63,8 @@ func (a *app) start(ctx context.Context) error {
 	if err := a.listen(); err != nil {
 		return err
 	}
-	a.grpc = grpc.NewServer(grpc.MaxRecvMsgSize(2*int(cfg.Distributor.MaxRecvMsgSize) + 1<<20))
+	a.grpc = grpc.NewServer(append(rpc.ServerOptions(),
+		grpc.MaxRecvMsgSize(max(rpc.MaxMessageSize, 2*int(cfg.Distributor.MaxRecvMsgSize)+1<<20)))...)
 	healthpb.RegisterHealthServer(a.grpc, health.NewServer())
 	var err error
 	step := func(name string, f func() error) {
