@@ -287,8 +287,17 @@ func (n *Node) Leave(ctx context.Context) error {
 		return nil
 	}
 	if n.raft.State() == raft.Leader {
-		if err := n.raft.LeadershipTransfer().Error(); err != nil {
-			return fmt.Errorf("leave: transfer leadership: %w", err)
+		if err := n.transferLeadership(ctx); err != nil {
+			// No follower could take over in time: the leader removes
+			// itself, and raft has it step down once that is committed.
+			n.log.Warn("leadership transfer failed; removing this node as leader", "err", err)
+			if err := n.propose(ctx, cmdRemove, encodeIDs([]string{n.id})); err != nil {
+				return fmt.Errorf("leave: remove from the ring: %w", err)
+			}
+			if err := n.raft.RemoveServer(raft.ServerID(n.id), 0, n.cfg.ApplyTimeout).Error(); err != nil {
+				return fmt.Errorf("leave: remove from raft: %w", translateRaftErr(err))
+			}
+			return nil
 		}
 		n.log.Info("leadership transferred before leaving")
 	}
@@ -310,4 +319,21 @@ func (n *Node) Leave(ctx context.Context) error {
 		}
 		backoff = min(2*backoff, 500*time.Millisecond)
 	}
+}
+
+// transferLeadership hands leadership to the most up-to-date follower,
+// trying a few times.
+func (n *Node) transferLeadership(ctx context.Context) error {
+	var err error
+	for range 3 {
+		if err = n.raft.LeadershipTransfer().Error(); err == nil || n.raft.State() != raft.Leader {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return err
 }

@@ -126,6 +126,7 @@ func New(cfg Config, opts Options) (_ *Node, err error) {
 	go n.batch.run()
 	go n.run()
 	n.metrics.addRaftGauges(n.raft, n.fsm)
+	n.metrics.collectors = append(n.metrics.collectors, newMemberCollector(n))
 	if n.reg != nil {
 		if err := n.metrics.register(n.reg); err != nil {
 			n.reg = nil
