@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
+	"slices"
 	"sort"
 	"sync"
 
@@ -21,6 +23,9 @@ type blockReader struct {
 	ends  []uint32
 	md    []byte   // decompressed metadata section, or nil
 	mdOff []uint32 // start of entry i's metadata (pair count) in md
+	match []uint64 // bitmap of entries whose line holds the needles (markMatches)
+
+	needleBuf [][]byte // scratch of markMatches
 
 	// metadata decode cache: the last decoded metadata bytes and labels.
 	sb       labels.ScratchBuilder
@@ -37,9 +42,23 @@ func putBlockReader(r *blockReader) {
 	blockReaders.Put(r)
 }
 
-// load decodes the block data (exactly meta.Length bytes) into r. With
-// verify, the block checksum is checked first.
-func (r *blockReader) load(data []byte, m *BlockMeta, tsOnly, verify bool, st *ReadStats) error {
+// Columns selects the sections of a block a reader decodes besides the
+// timestamps, which it always decodes.
+type Columns uint8
+
+const (
+	// ColumnLengths decodes the line lengths (BlockScanner.LineBytes).
+	ColumnLengths Columns = 1 << iota
+	// ColumnLines decodes the lines (and their lengths).
+	ColumnLines
+	// ColumnMetadata decodes the structured metadata.
+	ColumnMetadata
+)
+
+// load decodes the block data (exactly meta.Length bytes) into r: the
+// timestamps and the sections cols names. With verify, the block checksum
+// is checked first.
+func (r *blockReader) load(data []byte, m *BlockMeta, cols Columns, verify bool, st *ReadStats) error {
 	if uint64(len(data)) != uint64(m.Length) || m.Length < 4 {
 		return fmt.Errorf("block of %d bytes, meta says %d: %w", len(data), m.Length, ErrCorrupt)
 	}
@@ -58,15 +77,25 @@ func (r *blockReader) load(data []byte, m *BlockMeta, tsOnly, verify bool, st *R
 	}
 	r.lines, r.offs, r.ends, r.md, r.mdOff = r.lines[:0], r.offs[:0], r.ends[:0], r.md[:0], r.mdOff[:0]
 	r.lastMD = nil
-	if tsOnly {
+	if cols&(ColumnLengths|ColumnLines) != 0 {
+		if err := r.loadLengths(lensSec, m, st); err != nil {
+			return err
+		}
+	}
+	if cols&ColumnLines != 0 {
+		if err := r.loadLines(linesSec, m, st); err != nil {
+			return err
+		}
+	}
+	if cols&ColumnMetadata != 0 {
 		return r.loadMetadata(mdSec, m, st)
 	}
-	if err := r.loadLines(lensSec, linesSec, m, st); err != nil {
-		return err
-	}
-	return r.loadMetadata(mdSec, m, st)
+	return nil
 }
 
+// loadTimestamps decodes the timestamps section: byte planes of deltas
+// from MinTime. No delta exceeds MaxTime-MinTime, so the planes above that
+// span's width must be zero; they are checked, not decoded.
 func (r *blockReader) loadTimestamps(sec []byte, m *BlockMeta, st *ReadStats) error {
 	raw, err := appendDecompressed(m.Codec, r.lines[:0], sec, int(m.TimestampsRaw))
 	r.lines = raw // borrow the lines buffer as scratch
@@ -74,65 +103,203 @@ func (r *blockReader) loadTimestamps(sec []byte, m *BlockMeta, st *ReadStats) er
 		return fmt.Errorf("timestamps: %w", err)
 	}
 	st.addRead(len(sec), len(raw))
+	return r.decodeTimestamps(raw, m, 8)
+}
+
+// decodeTimestamps decodes timestamps from stored byte planes of their
+// deltas (8 planes as in a block, or just those the block's span needs).
+func (r *blockReader) decodeTimestamps(raw []byte, m *BlockMeta, stored int) error {
 	n := int(m.Entries)
-	if len(raw) != 8*n {
-		return fmt.Errorf("timestamps section of %d bytes for %d entries: %w", len(raw), n, ErrCorrupt)
+	if len(raw) != stored*n {
+		return fmt.Errorf("timestamps of %d bytes for %d entries: %w", len(raw), n, ErrCorrupt)
 	}
 	if cap(r.ts) < n {
 		r.ts = make([]int64, n)
 	}
 	r.ts = r.ts[:n]
-	t := m.MinTime
-	for i := range n {
-		var d uint64
-		for k := range 8 {
-			d |= uint64(raw[k*n+i]) << (8 * k)
-		}
-		if d > uint64(m.MaxTime-t) || (i == 0 && d != 0) {
-			return fmt.Errorf("timestamp %d outside block range: %w", i, ErrCorrupt)
-		}
-		t += int64(d)
-		r.ts[i] = t
+	if n == 0 {
+		return nil
 	}
-	if n > 0 && t != m.MaxTime {
-		return fmt.Errorf("last timestamp %d, block ends at %d: %w", t, m.MaxTime, ErrCorrupt)
+	span := uint64(m.MaxTime - m.MinTime)
+	planes := spanPlanes(span)
+	if stored < planes || !allZero(raw[planes*n:]) {
+		return fmt.Errorf("timestamp delta beyond the block range: %w", ErrCorrupt)
+	}
+	if !firstDeltaZero(raw, n, planes) {
+		return fmt.Errorf("first timestamp after block start: %w", ErrCorrupt)
+	}
+	sum, wrapped := sumDeltas(r.ts, raw, n, planes, m.MinTime)
+	if wrapped || sum != span {
+		return fmt.Errorf("timestamps end at %d past the block start, block spans %d: %w", sum, span, ErrCorrupt)
 	}
 	return nil
 }
 
-func (r *blockReader) loadLines(lensSec, linesSec []byte, m *BlockMeta, st *ReadStats) error {
+// spanPlanes is the number of low byte planes that deltas within a block
+// spanning span nanoseconds can use.
+func spanPlanes(span uint64) int { return (bits.Len64(span) + 7) / 8 }
+
+// appendSpanPlanes appends the byte planes of the deltas of ts (ascending,
+// starting at base) that a block spanning span needs.
+func appendSpanPlanes(dst []byte, ts []int64, base int64, span uint64) []byte {
+	n := len(ts)
+	planes := spanPlanes(span)
+	start := len(dst)
+	dst = slices.Grow(dst, planes*n)[:start+planes*n]
+	prev := base
+	for i, t := range ts {
+		d := uint64(t - prev)
+		prev = t
+		for k := range planes {
+			dst[start+k*n+i] = byte(d >> (8 * k))
+		}
+	}
+	return dst
+}
+
+func firstDeltaZero(raw []byte, n, planes int) bool {
+	for k := range planes {
+		if raw[k*n] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sumDeltas writes base plus the running sum of the deltas held in the
+// low planes of raw (the others are zero) into ts, in one pass, and
+// returns the sum and whether a step wrapped around (which no valid block
+// has: every partial sum is then at most the last).
+func sumDeltas(ts []int64, raw []byte, n, planes int, base int64) (sum uint64, wrapped bool) {
+	var p [8][]byte
+	for k := range planes {
+		p[k] = raw[k*n : (k+1)*n]
+	}
+	switch planes {
+	case 0:
+		for i := range ts {
+			ts[i] = base
+		}
+		return 0, false
+	case 1:
+		p0 := p[0][:len(ts)]
+		for i := range ts {
+			sum += uint64(p0[i])
+			ts[i] = base + int64(sum)
+		}
+		return sum, false
+	case 2:
+		p0, p1 := p[0][:len(ts)], p[1][:len(ts)]
+		for i := range ts {
+			sum += uint64(p0[i]) | uint64(p1[i])<<8
+			ts[i] = base + int64(sum)
+		}
+		return sum, false
+	case 3:
+		p0, p1, p2 := p[0][:len(ts)], p[1][:len(ts)], p[2][:len(ts)]
+		for i := range ts {
+			sum += uint64(p0[i]) | uint64(p1[i])<<8 | uint64(p2[i])<<16
+			ts[i] = base + int64(sum)
+		}
+		return sum, false
+	case 4:
+		p0, p1, p2, p3 := p[0][:len(ts)], p[1][:len(ts)], p[2][:len(ts)], p[3][:len(ts)]
+		for i := range ts {
+			sum += uint64(p0[i]) | uint64(p1[i])<<8 | uint64(p2[i])<<16 | uint64(p3[i])<<24
+			ts[i] = base + int64(sum)
+		}
+		return sum, false
+	case 5:
+		p0, p1, p2, p3, p4 := p[0][:len(ts)], p[1][:len(ts)], p[2][:len(ts)], p[3][:len(ts)], p[4][:len(ts)]
+		for i := range ts {
+			sum += uint64(p0[i]) | uint64(p1[i])<<8 | uint64(p2[i])<<16 | uint64(p3[i])<<24 | uint64(p4[i])<<32
+			ts[i] = base + int64(sum)
+		}
+		// Deltas below 2^40, at most 2^23 of them: no wrap.
+		return sum, false
+	}
+	for i := range ts {
+		var d uint64
+		for k := range planes {
+			d |= uint64(p[k][i]) << (8 * k)
+		}
+		next := sum + d
+		wrapped = wrapped || next < sum
+		sum = next
+		ts[i] = base + int64(sum)
+	}
+	return sum, wrapped
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// loadLengths decodes the line lengths into line positions in the (not
+// necessarily decompressed) lines section.
+func (r *blockReader) loadLengths(lensSec []byte, m *BlockMeta, st *ReadStats) error {
 	lens, err := appendDecompressed(m.Codec, r.lens[:0], lensSec, int(m.LengthsRaw))
 	r.lens = lens
 	if err != nil {
 		return fmt.Errorf("lengths: %w", err)
 	}
 	st.addRead(len(lensSec), len(lens))
-	raw, err := appendDecompressed(m.Codec, r.lines[:0], linesSec, int(m.LinesRaw))
-	r.lines = raw
-	if err != nil {
-		return fmt.Errorf("lines: %w", err)
+	return r.decodeLengths(lens, m)
+}
+
+// decodeLengths turns the decompressed lengths section into line
+// positions.
+func (r *blockReader) decodeLengths(lens []byte, m *BlockMeta) error {
+	if uint64(len(lens)) != uint64(m.LengthsRaw) {
+		return fmt.Errorf("lengths of %d bytes, meta says %d: %w", len(lens), m.LengthsRaw, ErrCorrupt)
 	}
-	st.addRead(len(linesSec), len(raw))
 	n := int(m.Entries)
 	if cap(r.offs) < n {
 		r.offs = make([]uint32, n)
 		r.ends = make([]uint32, n)
 	}
 	r.offs, r.ends = r.offs[:n], r.ends[:n]
-	pos, end := 0, uint64(0)
+	total := uint64(m.LinesRaw)
+	pos, end := uint64(0), uint64(0)
 	for i := range n {
 		l, k := binary.Uvarint(lens)
 		end += l
-		if k <= 0 || end > uint64(len(raw)) {
+		if k <= 0 || end > total {
 			return fmt.Errorf("length of line %d: %w", i, ErrCorrupt)
 		}
 		lens = lens[k:]
 		r.offs[i] = uint32(pos)
-		pos = int(end)
+		pos = end
 		r.ends[i] = uint32(pos)
 	}
-	if pos != len(raw) || len(lens) != 0 {
-		return fmt.Errorf("lines section: %d trailing bytes: %w", len(raw)-pos+len(lens), ErrCorrupt)
+	if pos != total || len(lens) != 0 {
+		return fmt.Errorf("lines section: %d trailing bytes: %w", total-pos+uint64(len(lens)), ErrCorrupt)
+	}
+	return nil
+}
+
+// loadLines decompresses the lines section (lengths must be loaded).
+func (r *blockReader) loadLines(linesSec []byte, m *BlockMeta, st *ReadStats) error {
+	raw, err := appendDecompressed(m.Codec, r.lines[:0], linesSec, int(m.LinesRaw))
+	r.lines = raw
+	if err != nil {
+		return fmt.Errorf("lines: %w", err)
+	}
+	st.addRead(len(linesSec), len(raw))
+	if uint64(len(raw)) != uint64(m.LinesRaw) {
+		return fmt.Errorf("lines section of %d bytes, meta says %d: %w", len(raw), m.LinesRaw, ErrCorrupt)
 	}
 	return nil
 }

@@ -309,3 +309,48 @@ func (m cpuMeter) report(b *testing.B, bytes int64) {
 		b.ReportMetric(float64(bytes)/d.Seconds()/1e6, "cpu-MB/s")
 	}
 }
+
+// benchScan loads every block of a codec's corpus into a BlockScanner with
+// cols and runs fn on it, reporting bytes of lines per second.
+func benchScan(b *testing.B, cols Columns, fn func(s *BlockScanner)) {
+	c := benchCorpusOnce()
+	for _, bc := range benchCodecs() {
+		b.Run(bc.name, func(b *testing.B) {
+			bs := encodedCorpus(bc)
+			var s BlockScanner
+			b.ReportAllocs()
+			b.SetBytes(c.raw)
+			cpu := startCPU()
+			for b.Loop() {
+				for i := range bs {
+					if err := s.Load(bs[i].Data, &bs[i].Meta, cols, nil); err != nil {
+						b.Fatal(err)
+					}
+					fn(&s)
+				}
+			}
+			cpu.report(b, c.raw*int64(b.N))
+		})
+	}
+}
+
+// BenchmarkScanLines decompresses every block and searches an absent
+// needle through its lines in one pass (BlockScanner.NextMatch, as reads
+// with ReadOptions.FilterLines do): decompress + scan.
+func BenchmarkScanLines(b *testing.B) {
+	absent := [][]byte{[]byte("connection reset by peer 0xdeadbeef")}
+	benchScan(b, ColumnLines, func(s *BlockScanner) {
+		if s.NextMatch(0, s.Len(), absent) != s.Len() {
+			b.Fatal("absent needle found")
+		}
+	})
+}
+
+// BenchmarkScanTimestamps decodes the timestamps of every block.
+func BenchmarkScanTimestamps(b *testing.B) {
+	benchScan(b, 0, func(s *BlockScanner) {
+		if s.Len() == 0 {
+			b.Fatal("no entries")
+		}
+	})
+}

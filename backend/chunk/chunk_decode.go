@@ -171,8 +171,9 @@ func (c *Chunk) Header() Header { return c.header }
 // relative to the start of the chunk. The slice is shared: do not modify.
 func (c *Chunk) Blocks() []BlockMeta { return c.blocks }
 
-// blockData returns the encoded bytes of block i.
-func (c *Chunk) blockData(i int) []byte {
+// BlockData returns the encoded bytes of block i (Blocks()[i]), aliasing
+// the chunk's data; BlockScanner.Load and BlockEntries read them.
+func (c *Chunk) BlockData(i int) []byte {
 	m := &c.blocks[i]
 	return c.data[m.Offset : m.Offset+m.Length]
 }

@@ -15,8 +15,16 @@
 //     Chunk.Entries and BlockEntries iterate entries in either direction,
 //     skipping blocks outside the time range or ruled out by needles
 //     (BlockMeta.MayContain never gives a false negative), and verify each
-//     block's checksum when it is read. Bad bytes give ErrCorrupt, never a
-//     panic.
+//     block's checksum when it is read; with ReadOptions.FilterLines they
+//     also drop lines that lack a needle, found by one scan of a block's
+//     decompressed lines. Bad bytes give ErrCorrupt, never a panic.
+//   - BlockScanner decodes whole columns of a block (timestamps, and the
+//     Columns asked for: line lengths, lines, metadata) for callers that
+//     aggregate rather than iterate: windows by binary search over the
+//     timestamps, bytes from line lengths, NextMatch over the lines. It
+//     packs timestamps and lengths for in-memory caches (AppendPacked...)
+//     and loads them back with no decompression (LoadPacked...); no
+//     checksum covers packed data, so only its structure is checked.
 //
 // Invariants: blocks hold at most MaxBlockSize bytes per section; every
 // byte read from outside is checked (CRC32-C on header, index, footer and

@@ -7,9 +7,13 @@ import (
 
 // ReadOptions tune a read.
 type ReadOptions struct {
-	Needles        [][]byte   // skip blocks for which MayContain(needle) is false for any needle
-	TimestampsOnly bool       // decode timestamps and structured metadata only; Entry.Line stays nil
-	Stats          *ReadStats // optional; counters are added to (not goroutine-safe)
+	Needles        [][]byte // skip blocks for which MayContain(needle) is false for any needle
+	TimestampsOnly bool     // decode timestamps and structured metadata only; Entry.Line stays nil
+	// FilterLines also drops every entry whose line does not contain all
+	// Needles (case-sensitively), found by one scan over the decompressed
+	// lines of a block. Ignored with TimestampsOnly.
+	FilterLines bool
+	Stats       *ReadStats // optional; counters are added to (not goroutine-safe)
 }
 
 // ReadStats counts the work of reads. Counters are only ever added to.
@@ -37,6 +41,7 @@ type blockIter struct {
 	verify        bool
 	countEntries  bool // add yielded entries to opts.Stats
 	tsOnly        bool // decode timestamps only
+	filter        bool // yield only lines that contain every needle
 
 	r      *blockReader
 	loaded bool
@@ -81,11 +86,19 @@ func (it *blockIter) load() bool {
 	if st := it.opts.Stats; st != nil {
 		st.BlocksDecoded++
 	}
-	if err := it.r.load(it.data, it.meta, it.tsOnly, it.verify, it.opts.Stats); err != nil {
+	cols := ColumnLines | ColumnMetadata
+	if it.tsOnly {
+		cols = ColumnMetadata
+	}
+	if err := it.r.load(it.data, it.meta, cols, it.verify, it.opts.Stats); err != nil {
 		it.err = err
 		return false
 	}
 	it.lo, it.hi = it.r.bounds(it.from, it.through)
+	it.filter = !it.tsOnly && !it.opts.TimestampsOnly && it.opts.FilterLines && len(it.opts.Needles) > 0
+	if it.filter {
+		it.r.markMatches(it.lo, it.hi, it.opts.Needles)
+	}
 	it.i, it.runLo, it.runHi = it.lo, it.hi, it.hi
 	if it.dir == model.Backward {
 		it.i = it.hi
@@ -126,6 +139,9 @@ func (it *blockIter) Next() bool {
 		return false
 	}
 	i := it.nextIndex()
+	for it.filter && i >= 0 && !it.r.matched(i) {
+		i = it.nextIndex()
+	}
 	if i < 0 {
 		return false
 	}

@@ -3,6 +3,7 @@ package chunk
 import (
 	"bytes"
 
+	"github.com/lode-logs/lode/backend/iter"
 	"github.com/lode-logs/lode/backend/model"
 )
 
@@ -82,7 +83,7 @@ func (it *chunkIter) open() bool {
 }
 
 func (it *chunkIter) blockIter(i int, tsOnly bool) *blockIter {
-	bi := newBlockIter(it.c.blockData(i), &it.c.blocks[i], it.from, it.through, it.dir, &it.opts, true)
+	bi := newBlockIter(it.c.BlockData(i), &it.c.blocks[i], it.from, it.through, it.dir, &it.opts, true)
 	bi.countEntries = false
 	bi.tsOnly = tsOnly
 	it.closeTo = append(it.closeTo, bi)
@@ -226,4 +227,49 @@ func (m *mergeIter) down(i int) {
 		m.heap[i], m.heap[c] = m.heap[c], m.heap[i]
 		i = c
 	}
+}
+
+// MergedBlockEntries iterates encoded blocks of one stream that may
+// overlap in time and repeat entries (blocks of one chunk, or of chunks
+// that overlap) as one sequence: entries with from <= ts < through in
+// direction dir, identical (timestamp, line) entries once. Lines are
+// always decoded (they tell repeats apart), so TimestampsOnly is ignored.
+// Each block's checksum is verified when it is read.
+func MergedBlockEntries(blocks []EncodedBlock, from, through int64, dir model.Direction, o ReadOptions) iter.Iterator[model.Entry] {
+	o.TimestampsOnly = false
+	m := &mergedBlocks{mergeIter: mergeIter{dir: dir}, opts: o}
+	for i := range blocks {
+		b := &blocks[i]
+		if err := b.Meta.validate(); err != nil {
+			return iter.Error[model.Entry](err)
+		}
+		if st := o.Stats; st != nil {
+			st.BlocksTotal++
+		}
+		if from >= through || !b.Meta.overlaps(from, through) || !b.Meta.mayContainAll(o.Needles) {
+			if st := o.Stats; st != nil {
+				st.BlocksSkipped++
+			}
+			continue
+		}
+		bi := newBlockIter(b.Data, &b.Meta, from, through, dir, &m.opts, true)
+		m.its = append(m.its, bi)
+		m.add(bi)
+	}
+	return m
+}
+
+// mergedBlocks is the iterator of MergedBlockEntries.
+type mergedBlocks struct {
+	mergeIter
+	opts ReadOptions
+	its  []*blockIter
+}
+
+func (m *mergedBlocks) Close() error {
+	for _, b := range m.its {
+		_ = b.Close()
+	}
+	m.its = nil
+	return nil
 }

@@ -24,6 +24,29 @@ type Querier interface {
 	SelectLogs(ctx context.Context, sel model.LogSelect) (iter.EntryIterator, error)
 }
 
+// StreamQuerier is an optional ability of a Querier that lets range
+// aggregations read stream by stream, with no merge across streams.
+// SelectStreams calls fn with iterators that together hold what SelectLogs
+// would return for sel: each iterator holds the entries of one or more
+// whole streams (a stream is never split between calls), ordered by
+// sel.Direction, identical entries once. fn may run on up to workers
+// goroutines at once; worker (0 <= worker < workers) says which, and calls
+// with the same worker never overlap, so that callers keep state per
+// worker. An iterator is valid only during its call and is closed by
+// SelectStreams. An error from fn stops the selection and is returned.
+type StreamQuerier interface {
+	SelectStreams(ctx context.Context, sel model.LogSelect, workers int, fn func(worker int, it iter.EntryIterator) error) error
+}
+
+// Counter is an optional ability of a Querier: counting the entries of a
+// selection per window without returning them (see model.CountSelect).
+// CountEntries calls fn once for every stream and metadata set with
+// entries in a window; fn is never called concurrently, and wc is valid
+// only during the call.
+type Counter interface {
+	CountEntries(ctx context.Context, sel model.CountSelect, fn func(wc *model.WindowCounts) error) error
+}
+
 // Options are the engine's limits. Zero values take the defaults noted.
 type Options struct {
 	// MaxEntriesLimitPerQuery caps the limit of log queries (default 5000).

@@ -190,7 +190,9 @@ func (p *presorted) SelectLogs(_ context.Context, sel model.LogSelect) (iter.Ent
 
 // BenchmarkCountOverTime runs sum by (app) (count_over_time(...[1m])) over
 // a million lines of 50 streams: once from a pre-merged slice (the engine
-// alone) and once from the in-memory store (with its k-way merge).
+// alone, sliding windows over merged entries) and once from the in-memory
+// store (which counts per window itself, or hands out entries stream by
+// stream).
 func BenchmarkCountOverTime(b *testing.B) {
 	const n = 1_000_000
 	q := enginetest.New()

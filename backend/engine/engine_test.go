@@ -15,6 +15,20 @@ import (
 
 func newTestEngine(t *testing.T, opts Options) (*Engine, *enginetest.Querier) {
 	t.Helper()
+	q := newTestStore(t)
+	return New(q, opts), q
+}
+
+// newMergedTestEngine reads the store of newTestEngine through SelectLogs
+// only, as storage without the optional abilities.
+func newMergedTestEngine(t *testing.T, opts Options) (*Engine, *enginetest.Querier) {
+	t.Helper()
+	q := newTestStore(t)
+	return New(logsOnly{q}, opts), q
+}
+
+func newTestStore(t *testing.T) *enginetest.Querier {
+	t.Helper()
 	q := enginetest.New()
 	for i, ls := range []string{`{app="a", pod="1"}`, `{app="a", pod="2"}`, `{app="b", pod="3"}`} {
 		var es []model.Entry
@@ -25,7 +39,7 @@ func newTestEngine(t *testing.T, opts Options) (*Engine, *enginetest.Querier) {
 			t.Fatal(err)
 		}
 	}
-	return New(q, opts), q
+	return q
 }
 
 func TestSelectHints(t *testing.T) {
@@ -53,7 +67,7 @@ func TestSelectHints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			eng, q := newTestEngine(t, Options{})
+			eng, q := newMergedTestEngine(t, Options{})
 			_, err := eng.Query(context.Background(), Params{Tenant: testTenant, Query: tt.query, Start: t0, End: t0.Add(time.Minute), Limit: 100, Instant: tt.instant})
 			if err != nil {
 				t.Fatal(err)
@@ -74,7 +88,7 @@ func TestSelectHints(t *testing.T) {
 }
 
 func TestMetricSelectBounds(t *testing.T) {
-	eng, q := newTestEngine(t, Options{})
+	eng, q := newMergedTestEngine(t, Options{})
 	start, end := t0.Add(10*time.Minute), t0.Add(20*time.Minute)
 	_, err := eng.Query(context.Background(), Params{Tenant: testTenant, Query: `count_over_time({app="a"}[5m] offset 1m)`, Start: start, End: end, Step: time.Minute})
 	if err != nil {

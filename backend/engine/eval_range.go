@@ -174,6 +174,16 @@ func (ev *evaluator) evalRange(ra *logql.RangeAggregation, outer *logql.Grouping
 			x.post = append(x.post, lf)
 		}
 	}
+	if windowOp(ra) {
+		if c, ok := ev.e.q.(Counter); ok {
+			if needles, ok := countNeedles(ra); ok {
+				return ev.evalCounts(c, ra, x, needles)
+			}
+		}
+		if sq, ok := ev.e.q.(StreamQuerier); ok {
+			return ev.evalStreams(sq, ra, pl, x)
+		}
+	}
 	rng, off := ra.Range.Nanoseconds(), ra.Offset.Nanoseconds()
 	first, last := ev.steps[0], ev.steps[len(ev.steps)-1]
 	sel := model.LogSelect{
@@ -189,7 +199,8 @@ func (ev *evaluator) evalRange(ra *logql.RangeAggregation, outer *logql.Grouping
 	if err != nil {
 		return nil, fmt.Errorf("select logs: %w", err)
 	}
-	r := &rangeEval{ev: ev, ra: ra, pl: pl, x: x, it: it, bases: streamBases{}, series: map[uint64]*rangeSeries{}}
+	r := &rangeEval{ev: ev, ra: ra, pl: pl, x: x, it: it, bases: streamBases{}, series: map[uint64]*rangeSeries{},
+		byBase: map[*streamBase]*rangeSeries{}}
 	out, err := r.run(rng, off)
 	stats.FromContext(ev.ctx).Querier().AddPostFilterLines(int64(r.kept))
 	if cerr := it.Close(); err == nil && cerr != nil {
@@ -211,6 +222,9 @@ type rangeEval struct {
 	order   []*rangeSeries
 	read    int
 	kept    int // lines that passed the pipeline
+	// The series of each stream's entries that the pipeline leaves
+	// unchanged.
+	byBase map[*streamBase]*rangeSeries
 }
 
 func (r *rangeEval) run(rng, off int64) ([][]sample, error) {
@@ -258,7 +272,8 @@ func (r *rangeEval) readUntil(hi int64) error {
 }
 
 func (r *rangeEval) add(ent *model.StreamEntry) {
-	line, ok := r.pl.process(r.bases.get(ent), ent.Timestamp, ent.Line, ent.Metadata)
+	base := r.bases.get(ent)
+	line, ok := r.pl.process(base, ent.Timestamp, ent.Line, ent.Metadata)
 	if !ok {
 		return
 	}
@@ -268,6 +283,21 @@ func (r *rangeEval) add(ent *model.StreamEntry) {
 	if !ok {
 		return
 	}
+	var s *rangeSeries
+	if lb.dirty {
+		s = r.seriesOf(lb)
+	} else if s = r.byBase[base]; s == nil {
+		// The stream's own labels: the same series for all its entries
+		// the pipeline leaves unchanged.
+		s = r.seriesOf(lb)
+		r.byBase[base] = s
+	}
+	s.samples = append(s.samples, model.Sample{T: ent.Timestamp, V: v})
+	s.sum += v
+}
+
+// seriesOf returns the series of the labels in lb, creating it.
+func (r *rangeEval) seriesOf(lb *labelsBuilder) *rangeSeries {
 	g := r.x.group
 	if g != nil && lb.hasErr() {
 		// Errors keep every label, so that grouping cannot hide them.
@@ -284,8 +314,7 @@ func (r *rangeEval) add(ent *model.StreamEntry) {
 		r.series[h] = s
 		r.order = append(r.order, s)
 	}
-	s.samples = append(s.samples, model.Sample{T: ent.Timestamp, V: v})
-	s.sum += v
+	return s
 }
 
 // step evicts samples at or before lo and aggregates each series' window.

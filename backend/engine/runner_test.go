@@ -47,6 +47,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/lode-logs/lode/backend/engine/enginetest"
+	"github.com/lode-logs/lode/backend/iter"
 	"github.com/lode-logs/lode/backend/logql"
 	"github.com/lode-logs/lode/backend/model"
 )
@@ -65,9 +66,37 @@ func TestScripts(t *testing.T) {
 	}
 	total := 0
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) { total += runScript(t, f) })
+		for _, m := range querierModes {
+			t.Run(filepath.Base(f)+"/"+m.name, func(t *testing.T) { total += runScript(t, f, m.wrap) })
+		}
 	}
 	t.Logf("%d eval cases", total)
+}
+
+// querierModes are the abilities of storage every script runs against:
+// entries merged across streams only (SelectLogs), stream by stream too
+// (engine.StreamQuerier), and counting per window too (engine.Counter).
+var querierModes = []struct {
+	name string
+	wrap func(*enginetest.Querier) Querier
+}{
+	{"merged", func(q *enginetest.Querier) Querier { return logsOnly{q} }},
+	{"streams", func(q *enginetest.Querier) Querier { return streamsToo{logsOnly{q}} }},
+	{"counts", func(q *enginetest.Querier) Querier { return q }},
+}
+
+// logsOnly hides the optional abilities of the in-memory store.
+type logsOnly struct{ q *enginetest.Querier }
+
+func (l logsOnly) SelectLogs(ctx context.Context, sel model.LogSelect) (iter.EntryIterator, error) {
+	return l.q.SelectLogs(ctx, sel)
+}
+
+// streamsToo exposes SelectStreams but not CountEntries.
+type streamsToo struct{ logsOnly }
+
+func (s streamsToo) SelectStreams(ctx context.Context, sel model.LogSelect, workers int, fn func(int, iter.EntryIterator) error) error {
+	return s.q.SelectStreams(ctx, sel, workers, fn)
 }
 
 type evalCase struct {
@@ -89,7 +118,7 @@ type expectGroup struct {
 
 var metricParser = parser.NewParser(parser.Options{})
 
-func runScript(t *testing.T, path string) int {
+func runScript(t *testing.T, path string, wrap func(*enginetest.Querier) Querier) int {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +131,7 @@ func runScript(t *testing.T, path string) int {
 		lines = append(lines, sc.Text())
 	}
 	q := enginetest.New()
-	eng := New(q, Options{MaxQuerySeries: 50, MaxEntriesLimitPerQuery: 1000})
+	eng := New(wrap(q), Options{MaxQuerySeries: 50, MaxEntriesLimitPerQuery: 1000})
 	n := 0
 	for i := 0; i < len(lines); {
 		ln := strings.TrimSpace(lines[i])
@@ -111,7 +140,7 @@ func runScript(t *testing.T, path string) int {
 			i++
 		case ln == "clear":
 			q = enginetest.New()
-			eng = New(q, Options{MaxQuerySeries: 50, MaxEntriesLimitPerQuery: 1000})
+			eng = New(wrap(q), Options{MaxQuerySeries: 50, MaxEntriesLimitPerQuery: 1000})
 			i++
 		case strings.HasPrefix(ln, "push "):
 			i = parsePush(t, path, lines, i, q)

@@ -22,9 +22,10 @@
 // encoding and by queries. Idle streams cost about 1 KB of memory.
 //
 // Goroutine-safety: all methods of Ingester are safe for concurrent use.
-// Buffers: Push does not retain its arguments; Query's iterator returns
-// lines valid until its next Next and holds a Badger read transaction (and
-// defers value log file deletion) until closed; slices returned by Series,
+// Buffers: Push does not retain its arguments; Query's iterator (and
+// QueryStreams', which splits the same data by stream) returns lines valid
+// until its next Next and holds a Badger read transaction (and defers value
+// log file deletion) until closed; slices returned by Series,
 // LabelNames and LabelValues belong to the caller.
 //
 // THREADS:

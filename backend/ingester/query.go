@@ -38,12 +38,65 @@ type snapBlock struct {
 // iterator holds a Badger read transaction and must be closed; entry lines
 // are valid until the next Next.
 func (i *Ingester) Query(ctx context.Context, sel model.LogSelect) (iter.EntryIterator, error) {
-	if err := i.enter(); err != nil {
+	q, its, err := i.query(ctx, sel)
+	if err != nil {
 		return nil, err
+	}
+	q.EntryIterator = iter.Limit(iter.MergeEntries(sel.Direction, its...), sel.Limit)
+	return q, nil
+}
+
+// QueryStreams is Query split by stream: it returns an iterator over one
+// entry iterator per stream that holds data in range (possibly none in
+// the end: blocks are filtered when read), each in sel.Direction order
+// with identical entries once; sel.Limit is ignored. An entry iterator is
+// valid until the next Next of the outer one; closing the outer one closes
+// them all and ends the Badger read transaction they share.
+func (i *Ingester) QueryStreams(ctx context.Context, sel model.LogSelect) (iter.Iterator[iter.EntryIterator], error) {
+	q, its, err := i.query(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
+	for k, it := range its {
+		its[k] = iter.Dedup(it)
+	}
+	q.EntryIterator = iter.Empty[model.StreamEntry]()
+	return &streamsIter{q: q, its: its, i: -1}, nil
+}
+
+// streamsIter is the iterator QueryStreams returns.
+type streamsIter struct {
+	q   *queryIter
+	its []iter.EntryIterator
+	i   int
+}
+
+func (s *streamsIter) Next() bool {
+	s.i++
+	return s.i < len(s.its)
+}
+
+func (s *streamsIter) At() iter.EntryIterator { return s.its[s.i] }
+func (s *streamsIter) Err() error             { return nil }
+
+func (s *streamsIter) Close() error {
+	for _, it := range s.its {
+		_ = it.Close()
+	}
+	s.its = nil
+	return s.q.Close()
+}
+
+// query snapshots the streams matching sel and returns one iterator per
+// stream, reading from the returned queryIter's transaction (which the
+// caller must close).
+func (i *Ingester) query(ctx context.Context, sel model.LogSelect) (*queryIter, []iter.EntryIterator, error) {
+	if err := i.enter(); err != nil {
+		return nil, nil, err
 	}
 	defer i.closeMu.RUnlock()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	q := &queryIter{i: i, sel: sel}
 	streams := i.matchingStreams(sel.Tenant, sel.Matchers)
@@ -70,8 +123,7 @@ func (i *Ingester) Query(ctx context.Context, sel model.LogSelect) (iter.EntryIt
 	for k := range snaps {
 		its = append(its, newStreamIter(q, &snaps[k]))
 	}
-	q.EntryIterator = iter.Limit(iter.MergeEntries(sel.Direction, its...), sel.Limit)
-	return q, nil
+	return q, its, nil
 }
 
 // snapshot copies what a query over [start, end) needs from s.

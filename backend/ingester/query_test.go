@@ -184,3 +184,58 @@ func TestSeriesAndLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryStreams checks that QueryStreams holds what Query does, one
+// stream per iterator, each ordered and with repeats once.
+func TestQueryStreams(t *testing.T) {
+	e, pushed := queryFixture(t)
+	// Repeats of entries already in heads and blocks.
+	e.push(pushed[0], pushed[len(pushed)-1])
+	for _, dir := range []model.Direction{model.Forward, model.Backward} {
+		for _, sel := range []model.LogSelect{
+			{Tenant: testTenant, Start: 0, End: 1<<63 - 1, Direction: dir},
+			{Tenant: testTenant, Start: t0 + 35*int64(time.Second), End: t0 + 120*int64(time.Second), Direction: dir,
+				Matchers: []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, "env", "prod")}},
+		} {
+			t.Run(fmt.Sprintf("%v/%d", dir, len(sel.Matchers)), func(t *testing.T) {
+				want := e.query(sel)
+				streams, err := e.ing.QueryStreams(context.Background(), sel)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []model.StreamEntry
+				seen := map[model.Fingerprint]bool{}
+				for streams.Next() {
+					it := streams.At()
+					var one []model.StreamEntry
+					for it.Next() {
+						se := it.At()
+						se.Entry = se.Entry.Clone()
+						one = append(one, se)
+					}
+					if err := it.Err(); err != nil {
+						t.Fatal(err)
+					}
+					if len(one) == 0 {
+						continue
+					}
+					if seen[one[0].Fingerprint] {
+						t.Fatalf("stream %v twice", one[0].Labels)
+					}
+					seen[one[0].Fingerprint] = true
+					for _, se := range one {
+						if se.Fingerprint != one[0].Fingerprint {
+							t.Fatalf("two streams in one iterator: %v and %v", one[0].Labels, se.Labels)
+						}
+					}
+					sameEntries(t, one, sortEntries(one, dir))
+					got = append(got, one...)
+				}
+				if err := streams.Close(); err != nil {
+					t.Fatal(err)
+				}
+				sameEntries(t, sortEntries(got, dir), want)
+			})
+		}
+	}
+}

@@ -1,5 +1,7 @@
 // Package model holds Lode's core value types: log entries, samples, stream
-// fingerprints and the parameters of a storage selection. It is a leaf package
+// fingerprints, the parameters of a storage selection (LogSelect) and of a
+// count per window pushed down to storage (Windows, CountSelect and the
+// WindowCounts it yields). It is a leaf package
 // imported by every other backend package, so it holds data and tiny helpers
 // only, never behaviour with dependencies.
 //

@@ -2,8 +2,6 @@ package querier
 
 import (
 	"bytes"
-	"container/list"
-	"sync"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -29,55 +27,42 @@ func newChunkMeta(c *chunk.Chunk) *chunkMeta {
 	return m
 }
 
-// metaCache is a bounded LRU of chunkMeta by object key. Chunk objects
-// are immutable, so entries never go stale. Safe for concurrent use.
-type metaCache struct {
-	max  int64
-	mu   sync.Mutex // guards used, lru and byKey
-	used int64
-	lru  *list.List // of *metaEntry, most recent first
-	keys map[string]*list.Element
+// metaCache holds the chunkMeta of chunks read before, by object key.
+// Chunk objects are immutable, so entries never go stale.
+type metaCache struct{ lru *lru[string, *chunkMeta] }
+
+func newMetaCache(maxBytes int64) *metaCache { return &metaCache{newLRU[string, *chunkMeta](maxBytes)} }
+
+func (c *metaCache) get(key string) (*chunkMeta, bool) { return c.lru.get(key) }
+
+func (c *metaCache) put(key string, m *chunkMeta) { c.lru.put(key, m, m.size) }
+
+// blockKey names one block of a chunk object.
+type blockKey struct {
+	chunk string
+	block int
 }
 
-type metaEntry struct {
-	key  string
-	meta *chunkMeta
+// sectionKey names a column of a block: its timestamps or line lengths.
+type sectionKey struct {
+	blockKey
+	lengths bool
 }
 
-func newMetaCache(maxBytes int64) *metaCache {
-	return &metaCache{max: maxBytes, lru: list.New(), keys: map[string]*list.Element{}}
+// timestampsCache holds the timestamps (and line lengths) of blocks read
+// before, packed by chunk.BlockScanner (no decompression to load them)
+// after the block was verified against its checksum, so that counting
+// entries (and bytes) per window reads and decompresses no object again:
+// about 4-5 bytes per entry, 1-2 more with lengths.
+type timestampsCache struct{ lru *lru[sectionKey, []byte] }
+
+func newTimestampsCache(maxBytes int64) *timestampsCache {
+	return &timestampsCache{newLRU[sectionKey, []byte](maxBytes)}
 }
 
-func (c *metaCache) get(key string) (*chunkMeta, bool) {
-	if c.max <= 0 {
-		return nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.keys[key]
-	if !ok {
-		return nil, false
-	}
-	c.lru.MoveToFront(el)
-	return el.Value.(*metaEntry).meta, true
-}
+func (c *timestampsCache) get(k sectionKey) ([]byte, bool) { return c.lru.get(k) }
 
-func (c *metaCache) put(key string, m *chunkMeta) {
-	if c.max <= 0 || m.size > c.max {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.keys[key]; ok {
-		return
-	}
-	c.keys[key] = c.lru.PushFront(&metaEntry{key: key, meta: m})
-	c.used += m.size
-	for c.used > c.max {
-		el := c.lru.Back()
-		e := el.Value.(*metaEntry)
-		c.lru.Remove(el)
-		delete(c.keys, e.key)
-		c.used -= e.meta.size
-	}
+// put keeps packed, which the cache owns from then on.
+func (c *timestampsCache) put(k sectionKey, packed []byte) {
+	c.lru.put(k, packed, int64(cap(packed))+64)
 }

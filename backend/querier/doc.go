@@ -1,16 +1,31 @@
 // Package querier answers the storage side of queries: it resolves a
 // selection (model.LogSelect) against the label index for the time range,
-// reads the matching chunks from object storage, asks the ingesters for
-// data not yet flushed, and merges both into one ordered, de-duplicated
-// entry iterator (identical entries — same stream, timestamp and line — are
-// returned once, whichever replica or chunk they came from). It also answers
-// label, label-value and series requests from the index and the ingesters.
+// reads the matching chunks from object storage and the ingesters' data not
+// yet flushed, and de-duplicates them (identical entries — same stream,
+// timestamp and line — count once, whichever replica or chunk they came
+// from). It also answers label, label-value and series requests.
+//
+// Three reads: SelectLogs merges every stream into one ordered iterator
+// (log queries); SelectStreams hands out entries stream by stream, with no
+// merge across streams (range aggregations); CountEntries counts entries
+// per window (count_over_time, rate, bytes_over_time, absent_over_time with
+// at most |= filters) from block indexes and timestamps wherever no repeat
+// is possible, and compares lines only where one is.
+//
+// Caches (bounded LRUs): block indexes of chunks read before
+// (Config.ChunkMetaCacheMB), so that reads fetch only the blocks they need,
+// and the packed timestamps and line lengths of blocks counted before
+// (Config.TimestampsCacheMB), so that counting them again reads nothing.
+// A recent source may offer RecentStreams (its data split by stream).
 //
 // Querier is goroutine-safe; each returned iterator belongs to one goroutine
-// and must be closed. Chunk objects are fetched lazily, stream by stream, in
-// the requested direction, with the first chunk of every stream prefetched
-// concurrently (bounded by Config.FetchConcurrency).
+// and must be closed.
 //
-// THREADS: SelectLogs starts up to FetchConcurrency short-lived goroutines
-// that prefetch chunk objects; they finish before SelectLogs returns.
+// THREADS (all end before the call that starts them returns): SelectLogs
+// runs up to FetchConcurrency goroutines that prefetch the first chunks of
+// every stream. SelectStreams runs its caller's number of workers, which
+// call fn, and FetchConcurrency fetching goroutines plus a feeder that stay
+// at most FetchConcurrency streams ahead of the workers (channels next and
+// slots). CountEntries runs up to FetchConcurrency counting goroutines,
+// each counting whole streams and calling fn under a mutex.
 package querier

@@ -39,7 +39,7 @@ func (q *Querier) openBlocks(ctx context.Context, ref index.ChunkRef, m *chunkMe
 		if err != nil {
 			return nil, false, fmt.Errorf("fetch block %d of chunk %s: %w", i, ref.Key, err)
 		}
-		bit := chunk.BlockEntries(data, b, sel.Start, sel.End, sel.Direction, chunk.ReadOptions{TimestampsOnly: sel.TimestampsOnly, Stats: rs})
+		bit := chunk.BlockEntries(data, b, sel.Start, sel.End, sel.Direction, readOptions(sel, rs))
 		its = append(its, &chunkEntries{it: bit, at: at, rs: &chunk.ReadStats{}})
 	}
 	if st != nil {

@@ -93,9 +93,9 @@ func TestCachedBlockIndexReadsOnlyNeededBlocks(t *testing.T) {
 	if b.gets.Load() != 1 || b.ranges.Load() != 1 {
 		t.Fatalf("cached read: %d gets, %d ranged reads; want only the needle's block", b.gets.Load(), b.ranges.Load())
 	}
-	// Both reads return the needle's block (the engine applies the filter
-	// itself; storage only skips blocks that cannot match).
-	if first != "51 entries, needle at 5025" || second != first {
+	// Both reads return the needle's line only: blocks that cannot match
+	// are skipped, and lines without the needle dropped by the scan.
+	if first != "1 entries, needle at 5025" || second != first {
 		t.Fatalf("first read %q, cached read %q", first, second)
 	}
 	// Without needles most blocks are needed: one whole read again.

@@ -57,6 +57,7 @@ func measure(t *testing.T, loadgen string, total int64, sync bool) {
 	p := lodetest.Start(t, lodetest.Options{Args: []string{
 		"-ingester.sync-writes=" + strconv.FormatBool(sync),
 		"-distributor.ingestion-rate-limit-mb=0",
+		"-frontend.cache-mb=0", // repeated queries measure the querier, not the results cache
 	}})
 	start := time.Now().Add(-2 * time.Hour).Truncate(time.Minute)
 	cpu0 := procCPU(t, p.PID())

@@ -5,7 +5,9 @@
 // by time, duplicates kept once); SelectLogs answers with the merged,
 // direction-ordered entries of the matching streams, honouring Start/End
 // and Limit, and counts what it returns as head-chunk lines and bytes in the
-// query's stats.Context, as an ingester would.
+// query's stats.Context, as an ingester would. It also has the optional
+// abilities of engine.StreamQuerier (SelectStreams) and engine.Counter
+// (CountEntries), as straightforward reference implementations.
 //
 // Goroutine-safety: Push and SelectLogs may be called concurrently; an
 // iterator returned by SelectLogs reads a snapshot and is used by one
