@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -172,7 +173,7 @@ func (n *Node) leaderDuties(ctx context.Context) {
 	clear(n.pending)
 	n.hbMu.Unlock()
 	if len(hbs) > 0 {
-		slices.SortFunc(hbs, func(a, b heartbeat) int { return cmpString(a.id, b.id) })
+		slices.SortFunc(hbs, func(a, b heartbeat) int { return strings.Compare(a.id, b.id) })
 		if err := n.propose(ctx, cmdHeartbeats, encodeHeartbeats(hbs)); err != nil {
 			n.log.Warn("commit heartbeats", "err", err)
 		}
@@ -189,16 +190,6 @@ func (n *Node) leaderDuties(ctx context.Context) {
 		}
 	}
 	n.promoteVoters()
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // silentMembers lists ring members and Raft servers other than the
