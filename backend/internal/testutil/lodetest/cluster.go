@@ -21,7 +21,8 @@ import (
 	"github.com/lode-logs/lode/backend/push"
 )
 
-// Cluster defaults; each can be overridden through ClusterOptions.
+// Timings of the cluster harness; the first two are defaults of
+// ClusterOptions.
 const (
 	defaultReadyTimeout     = 60 * time.Second
 	defaultRingHBTimeout    = 5 * time.Second
@@ -29,7 +30,6 @@ const (
 	clusterPollInterval     = 100 * time.Millisecond
 	leaderPollInterval      = 20 * time.Millisecond
 	clusterLogTailBytes     = 48 << 10
-	clusterRequestTimeout   = 10 * time.Second
 	clusterMetricsTimeout   = 5 * time.Second
 	ringHeartbeatPeriodFlag = "-ring.heartbeat-period=200ms"
 )
