@@ -195,6 +195,11 @@ func (n *Node) addServer(id, addr string) error {
 	if err := fut.Error(); err != nil {
 		return fmt.Errorf("add %s at %s to raft: %w", id, addr, translateRaftErr(err))
 	}
+	// A member just added counts as heard from: it may not have registered
+	// in the ring yet.
+	n.hbMu.Lock()
+	n.seen[id] = time.Now().UnixMilli()
+	n.hbMu.Unlock()
 	n.log.Info("member added", "id", id, "raft", addr, "voter", voters < n.cfg.Voters)
 	return nil
 }

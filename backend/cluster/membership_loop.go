@@ -143,8 +143,14 @@ func (n *Node) heartbeat(ctx context.Context) bool {
 	}
 	addr, err := n.leaderGRPC()
 	if err != nil {
-		return true
+		// No leader for a while: this node may have been removed before it
+		// learned of a leader, so nobody will contact it. Ask to join again.
+		if n.noLeader.IsZero() {
+			n.noLeader = time.Now()
+		}
+		return time.Since(n.noLeader) < 3*n.cfg.RingHeartbeatPeriod+n.cfg.ElectionTimeout
 	}
+	n.noLeader = time.Time{}
 	cctx, cancel := context.WithTimeout(ctx, n.cfg.RingHeartbeatPeriod)
 	defer cancel()
 	resp, err := n.transport.ClusterCall(cctx, addr, OpHeartbeat, encodeHeartbeats([]heartbeat{hb}))

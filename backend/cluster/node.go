@@ -72,6 +72,7 @@ type Node struct {
 	seen         map[string]int64     // leader: last heartbeat received per member, Unix ms
 	leaderSince  time.Time            // membership loop only
 	joinFailures int                  // membership loop only
+	noLeader     time.Time            // membership loop only: since when no leader is known
 
 	closeOnce sync.Once
 	closeErr  error

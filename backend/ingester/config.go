@@ -129,6 +129,9 @@ func (c *Config) Validate() error {
 		return errors.New("ingester.chunk-target-size must be at least 1024")
 	case c.MaxChunkAge <= 0:
 		return errors.New("ingester.max-chunk-age must be positive")
+	case c.MaxChunkAge > 7*24*time.Hour:
+		// The index stores a ref once per 24h period it covers, at most 8.
+		return errors.New("ingester.max-chunk-age must be at most 168h")
 	case c.ChunkIdlePeriod <= 0:
 		return errors.New("ingester.chunk-idle-period must be positive")
 	case c.FlushCheckPeriod <= 0:

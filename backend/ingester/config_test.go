@@ -31,6 +31,7 @@ func TestConfigValidate(t *testing.T) {
 		{"block size", func(c *Config) { c.BlockSize = 100 }, "ingester.block-size must be at least 1024"},
 		{"chunk size", func(c *Config) { c.ChunkTargetSize = 0 }, "ingester.chunk-target-size must be at least 1024"},
 		{"max age", func(c *Config) { c.MaxChunkAge = 0 }, "ingester.max-chunk-age must be positive"},
+		{"max age over a week", func(c *Config) { c.MaxChunkAge = 8 * 24 * time.Hour }, "ingester.max-chunk-age must be at most 168h"},
 		{"idle", func(c *Config) { c.ChunkIdlePeriod = -time.Second }, "ingester.chunk-idle-period must be positive"},
 		{"check period", func(c *Config) { c.FlushCheckPeriod = 0 }, "ingester.flush-check-period must be positive"},
 		{"concurrency", func(c *Config) { c.ConcurrentFlushes = 0 }, "ingester.concurrent-flushes must be at least 1"},

@@ -242,22 +242,29 @@ func (i *Ingester) storeChunk(ctx context.Context, c *cutChunk) (index.ChunkEntr
 		return index.ChunkEntry{}, fmt.Errorf("encode chunk of %s: %w", s.labels, err)
 	}
 	key := chunk.ObjectKey(s.tenant, s.fp, data)
-	if err := i.bucket.Put(ctx, key, data); err != nil {
-		i.m.flushFailures.WithLabelValues("put").Inc()
-		return index.ChunkEntry{}, fmt.Errorf("put chunk %s: %w", key, err)
-	}
 	from, through, _ := blocksRange(c.blocks)
 	var n uint32
 	for _, b := range c.blocks {
 		n += b.meta.Entries
 	}
-	return index.ChunkEntry{
+	e := index.ChunkEntry{
 		Ref: index.ChunkRef{
 			Tenant: s.tenant, Fingerprint: s.fp, Key: key,
 			From: from, Through: through, Size: uint32(len(data)), Entries: n,
 		},
 		Labels: s.labels,
-	}, nil
+	}
+	// A chunk the index refuses stays buffered (and retried with backoff)
+	// on its own, without holding back the chunks flushed with it.
+	if err := index.ValidateEntry(&e); err != nil {
+		i.m.flushFailures.WithLabelValues("invalid").Inc()
+		return index.ChunkEntry{}, fmt.Errorf("chunk of %s: %w", s.labels, err)
+	}
+	if err := i.bucket.Put(ctx, key, data); err != nil {
+		i.m.flushFailures.WithLabelValues("put").Inc()
+		return index.ChunkEntry{}, fmt.Errorf("put chunk %s: %w", key, err)
+	}
+	return e, nil
 }
 
 // readBlocks loads the encoded blocks of c, with their token filters.
