@@ -96,33 +96,11 @@ func Start(t testing.TB, o Options) *Process {
 	return p
 }
 
-// Restart starts the process again on the same ports and data directory.
+// Restart starts the process again on the same ports and data directory
+// and waits until it is ready.
 func (p *Process) Restart() {
 	p.t.Helper()
-	args := append([]string{
-		"-server.http-listen-address=127.0.0.1",
-		"-server.http-listen-port=" + strconv.Itoa(p.HTTPPort),
-		"-server.grpc-listen-address=127.0.0.1",
-		"-server.grpc-listen-port=" + strconv.Itoa(p.GRPCPort),
-		"-cluster.raft-address=127.0.0.1:" + strconv.Itoa(p.RaftPort),
-		"-data.dir=" + p.DataDir,
-		"-log.level=warn",
-	}, p.Args...)
-	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.cmd = exec.Command(Binary(p.t), args...)
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
-	p.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) {
-		_ = cmd.Wait()
-		logf.Close()
-		close(done)
-	}(p.cmd, p.done)
+	p.Launch()
 	p.WaitReady(60 * time.Second)
 }
 
