@@ -1,7 +1,9 @@
 // Package api serves Lode's HTTP API, which is Grafana Loki's: push
 // (protobuf+snappy and JSON), query and query_range, labels, label values,
-// series, tail, and the operational endpoints /ready, /metrics, /flush and
-// /config. Request parameters are parsed the way Loki parses them (every
+// series, tail, and the operational endpoints /ready, /metrics, /flush,
+// /config, and /ring and /cluster (handler_status.go: HTML for people, JSON
+// with ?format=json, fed by a StatusSource). Lode's internal gRPC API is
+// the subpackage rpc. Request parameters are parsed the way Loki parses them (every
 // time format Loki accepts, Loki's defaults), responses use Loki's JSON
 // shapes, and errors are plain-text bodies with Loki-style messages.
 //

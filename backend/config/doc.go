@@ -9,6 +9,9 @@
 //  3. flags given on the command line override the file;
 //  4. Validate checks every section once.
 //
+// Roles (targets.go) is the parsed -target: the parts of Lode a process
+// runs.
+//
 // A loaded Config is read-only: nothing changes it during wiring. YAML
 // prints the effective configuration with secrets redacted (served at
 // /config).

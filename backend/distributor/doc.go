@@ -4,8 +4,16 @@
 // (the ingester, or the replicating client in front of the ingesters).
 //
 // Main types: Distributor (New, Push, PushResult), the Pusher and Limits
-// interfaces it consumes, Config (-distributor.max-recv-msg-size), and the
-// errors of errors.go, each documented with the HTTP status it stands for.
+// interfaces it consumes, Config (-distributor.max-recv-msg-size,
+// -distributor.replication-factor), and the errors of errors.go, each
+// documented with the HTTP status it stands for.
+//
+// Replicator is the Pusher of a cluster: it hashes each stream onto the
+// ring (package ring), writes it to the stream's replication set (the
+// node's own ingester directly, the others over gRPC) and returns once
+// every stream is durable on a majority of its set; otherwise
+// ErrReplication (503) names the stream. Replicas still writing then go on
+// in the background on a copy of the streams, bounded by a timeout.
 //
 // Semantics of Push, as Loki's: every stream label string is parsed and
 // canonicalised (sorted, empty values dropped) and every entry checked
@@ -23,4 +31,8 @@
 //
 // Goroutine-safety: Push may be called concurrently; per-push scratch is
 // pooled. The Distributor starts no goroutines.
+//
+// THREADS: Replicator.Push runs one goroutine per replica it writes to;
+// those of replicas beyond the quorum may outlive the call (up to
+// ReplicatorDeps.Timeout), holding only their own copy of the streams.
 package distributor

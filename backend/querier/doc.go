@@ -17,6 +17,10 @@
 // and the packed timestamps and line lengths of blocks counted before
 // (Config.TimestampsCacheMB), so that counting them again reads nothing.
 // A recent source may offer RecentStreams (its data split by stream).
+// RingIngesters is the recent source of a cluster: it reads every ACTIVE
+// or LEAVING ingester of the ring (the node's own directly, the others over
+// gRPC) and merges them; up to the read set's MaxFailures of them may fail,
+// at open or mid-read, before ErrTooManyIngestersDown (503).
 //
 // Querier is goroutine-safe; each returned iterator belongs to one goroutine
 // and must be closed.
@@ -27,5 +31,7 @@
 // call fn, and FetchConcurrency fetching goroutines plus a feeder that stay
 // at most FetchConcurrency streams ahead of the workers (channels next and
 // slots). CountEntries runs up to FetchConcurrency counting goroutines,
-// each counting whole streams and calling fn under a mutex.
+// each counting whole streams and calling fn under a mutex. RingIngesters
+// opens each ingester's read on a goroutine of its own, all done before
+// Query or Series returns.
 package querier
