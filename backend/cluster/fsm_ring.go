@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 
@@ -94,25 +95,26 @@ func (f *fsm) applyRegister(txn *splitTxn, now int64, body []byte) (rejected, er
 	return nil, f.putMember(txn, in)
 }
 
-// freeTokens returns the tokens of ts (sorted) not owned by another member.
+// freeTokens returns the tokens of ts (sorted, unique) not owned by
+// another member.
 func freeTokens(members map[string]ring.Instance, id string, ts []uint32) []uint32 {
-	taken := map[uint32]bool{}
-	for mid, m := range members {
-		if mid == id {
-			continue
-		}
-		for _, t := range m.Tokens {
-			taken[t] = true
-		}
-	}
-	out := make([]uint32, 0, len(ts))
-	for _, t := range ts {
-		if !taken[t] && (len(out) == 0 || out[len(out)-1] != t) {
-			out = append(out, t)
-		}
-	}
+	taken := tokensOfOthers(maps.Values(members), id)
+	out := slices.DeleteFunc(slices.Clone(ts), func(t uint32) bool { return taken[t] })
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// tokensOfOthers returns the tokens of the members other than id.
+func tokensOfOthers(members iter.Seq[ring.Instance], id string) map[uint32]bool {
+	taken := map[uint32]bool{}
+	for m := range members {
+		if m.ID != id {
+			for _, t := range m.Tokens {
+				taken[t] = true
+			}
+		}
+	}
+	return taken
 }
 
 // applyHeartbeats records heartbeats of known members; unknown ids (a

@@ -92,12 +92,13 @@ func (n *Node) reconcile(ctx context.Context) bool {
 	}
 	r := n.Ring()
 	in, ok := r.Instance(n.id)
-	if ok && in.State == want && in.Addr == n.self.GRPCAddr && in.HTTPAddr == n.self.HTTPAddr &&
-		in.RaftAddr == n.Addr() && in.Ingester == n.self.Ingester {
+	same := ok && in.Addr == n.self.GRPCAddr && in.HTTPAddr == n.self.HTTPAddr && in.RaftAddr == n.Addr() &&
+		in.Ingester == n.self.Ingester
+	if same && in.State == want {
 		return true
 	}
 	var err error
-	if ok && in.Addr == n.self.GRPCAddr && in.HTTPAddr == n.self.HTTPAddr && in.RaftAddr == n.Addr() && in.Ingester == n.self.Ingester {
+	if same {
 		err = n.propose(ctx, cmdSetState, encodeSetState(n.id, want))
 	} else {
 		reg := ring.Instance{
@@ -105,7 +106,8 @@ func (n *Node) reconcile(ctx context.Context) bool {
 			Ingester: n.self.Ingester, State: want, Heartbeat: time.Now().UnixMilli(),
 		}
 		if n.self.Ingester {
-			reg.Tokens = ring.GenerateTokens(n.id, n.cfg.RingTokens, takenBy(r, n.id))
+			taken := tokensOfOthers(slices.Values(r.Instances()), n.id)
+			reg.Tokens = ring.GenerateTokens(n.id, n.cfg.RingTokens, func(t uint32) bool { return taken[t] })
 		}
 		err = n.propose(ctx, cmdRegister, encodeRegister(&reg))
 	}
@@ -114,20 +116,6 @@ func (n *Node) reconcile(ctx context.Context) bool {
 		return false
 	}
 	return false // converged once the next look at the replica shows it
-}
-
-// takenBy returns whether a token belongs to a member other than id.
-func takenBy(r *ring.Ring, id string) func(uint32) bool {
-	taken := map[uint32]bool{}
-	for _, in := range r.Instances() {
-		if in.ID == id {
-			continue
-		}
-		for _, t := range in.Tokens {
-			taken[t] = true
-		}
-	}
-	return func(t uint32) bool { return taken[t] }
 }
 
 // heartbeat reports this node to the leader. It returns false when the

@@ -163,14 +163,6 @@ func (r *Replicator) send(ctx context.Context, tenant string, streams []model.St
 		failed  = -1
 		done    = make(chan struct{})
 	)
-	for i := range tallies {
-		if tallies[i].set-tallies[i].maxFailures <= 0 {
-			pending--
-		}
-	}
-	if pending == 0 {
-		return nil
-	}
 	// Replicas that have not answered when the quorum is reached keep
 	// writing; the request's context must not cancel them.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.deps.Timeout)
@@ -243,7 +235,8 @@ func (r *Replicator) quorumError(streams []model.Stream, i int, t *streamTally) 
 
 // soleIngester returns the id of the ring's only ACTIVE ingester.
 func soleIngester(rg *ring.Ring) (string, bool) {
-	set, err := rg.WriteSet(0, 2, nil)
+	var buf [2]ring.Instance
+	set, err := rg.WriteSet(0, 2, buf[:0])
 	if err != nil || len(set.Instances) != 1 {
 		return "", false
 	}

@@ -273,13 +273,14 @@ func (a *app) ready(ctx context.Context) error {
 	if err := a.node.WaitReady(ctx); err != nil {
 		return err
 	}
-	in, ok := a.node.Ring().Instance(a.node.ID())
+	r := a.node.Ring()
+	in, ok := r.Instance(a.node.ID())
 	switch {
 	case !ok:
 		return errors.New("not a ring member yet")
 	case in.State != ring.Active:
 		return fmt.Errorf("ring state %s", in.State)
-	case !a.node.Ring().Healthy(&in, time.Now()):
+	case !r.Healthy(&in, time.Now()):
 		return errors.New("heartbeat not committed yet")
 	}
 	return nil

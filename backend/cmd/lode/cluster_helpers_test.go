@@ -78,6 +78,20 @@ func startTestCluster(t *testing.T, n int, ringTimeout time.Duration) (*lodetest
 	return c, m
 }
 
+// startLoaded starts an n-node cluster on MinIO (see startTestCluster) and
+// a push load on every node, and returns once the load has run for the
+// profile's warm-up; phase names what comes next, for the log.
+func startLoaded(t *testing.T, n int, ringTimeout time.Duration, phase string) (*lodetest.Cluster, *miniotest.Server, *pushLoad, loadProfile) {
+	t.Helper()
+	prof := clusterProfile()
+	c, m := startTestCluster(t, n, ringTimeout)
+	l := newPushLoad(t, prof, c.Running())
+	l.Start()
+	l.WaitAcked(c, 100, 30*time.Second, "first pushes acknowledged")
+	sleepPhase(t, "load before the "+phase, prof.warmup)
+	return c, m, l, prof
+}
+
 // without returns nodes minus the excluded ones.
 func without(nodes []*lodetest.Node, excluded ...*lodetest.Node) []*lodetest.Node {
 	return slices.DeleteFunc(slices.Clone(nodes), func(n *lodetest.Node) bool { return slices.Contains(excluded, n) })

@@ -30,12 +30,7 @@ const keepDeadMembers = 2 * time.Minute
 // succeeding, and after the node comes back nothing acknowledged is lost
 // or doubled, on any node.
 func TestClusterKillNonLeader(t *testing.T) {
-	prof := clusterProfile()
-	c, _ := startTestCluster(t, 3, keepDeadMembers)
-	l := newPushLoad(t, prof, c.Running())
-	l.Start()
-	l.WaitAcked(c, 100, 30*time.Second, "first pushes acknowledged")
-	sleepPhase(t, "load before the crash", prof.warmup)
+	c, _, l, prof := startLoaded(t, 3, keepDeadMembers, "crash")
 
 	_, victim := nonLeader(t, c, false)
 	survivors := without(c.Running(), victim)
@@ -71,12 +66,7 @@ func TestClusterKillNonLeader(t *testing.T) {
 // logged), pushes go on, queries on the survivors keep succeeding, flushes
 // commit through the new leader, and nothing acknowledged is lost.
 func TestClusterKillLeader(t *testing.T) {
-	prof := clusterProfile()
-	c, _ := startTestCluster(t, 3, keepDeadMembers)
-	l := newPushLoad(t, prof, c.Running())
-	l.Start()
-	l.WaitAcked(c, 100, 30*time.Second, "first pushes acknowledged")
-	sleepPhase(t, "load before the crash", prof.warmup)
+	c, _, l, prof := startLoaded(t, 3, keepDeadMembers, "crash")
 
 	var failovers []time.Duration
 	for round := range prof.rounds {
@@ -127,12 +117,7 @@ func TestClusterKillLeader(t *testing.T) {
 // the soak variant): nothing acknowledged is lost, and the restarted
 // cluster takes writes.
 func TestClusterKillAll(t *testing.T) {
-	prof := clusterProfile()
-	c, _ := startTestCluster(t, 3, 0)
-	l := newPushLoad(t, prof, c.Running())
-	l.Start()
-	l.WaitAcked(c, 100, 30*time.Second, "first pushes acknowledged")
-	sleepPhase(t, "load before the crash", prof.warmup)
+	c, _, l, prof := startLoaded(t, 3, 0, "crash")
 
 	var restarts []time.Duration
 	for round := range prof.rounds {
@@ -166,13 +151,8 @@ func TestClusterKillAll(t *testing.T) {
 // fail and chunks queue up; once MinIO is back the queues drain and
 // everything acknowledged is readable.
 func TestClusterObjectStoreOutage(t *testing.T) {
-	prof := clusterProfile()
-	c, m := startTestCluster(t, 3, 0)
+	c, m, l, prof := startLoaded(t, 3, 0, "outage")
 	nodes := c.Running()
-	l := newPushLoad(t, prof, nodes)
-	l.Start()
-	l.WaitAcked(c, 100, 30*time.Second, "first pushes acknowledged")
-	sleepPhase(t, "load before the outage", prof.warmup)
 
 	failuresBefore := sumMetric(t, nodes, "lode_ingester_flush_failures_total")
 	m.Stop()
@@ -232,12 +212,7 @@ func TestClusterObjectStoreOutage(t *testing.T) {
 // -ring.heartbeat-timeout, the non-voter is promoted, writes go on, and
 // every line is written to 3 ingesters again.
 func TestClusterDeadIngesterRemoved(t *testing.T) {
-	prof := clusterProfile()
-	c, _ := startTestCluster(t, 4, 3*time.Second)
-	l := newPushLoad(t, prof, c.Running())
-	l.Start()
-	l.WaitAcked(c, 100, 30*time.Second, "first pushes acknowledged")
-	sleepPhase(t, "load before the crash", prof.warmup)
+	c, _, l, prof := startLoaded(t, 4, 3*time.Second, "crash")
 
 	_, victim := nonLeader(t, c, true)
 	survivors := without(c.Running(), victim)
@@ -290,12 +265,7 @@ func TestClusterDeadIngesterRemoved(t *testing.T) {
 // started again on its data directory it joins again as a voter, becomes
 // an ACTIVE ring member and takes writes, and nothing acknowledged is lost.
 func TestClusterRemovedNodeRejoins(t *testing.T) {
-	prof := clusterProfile()
-	c, _ := startTestCluster(t, 3, 3*time.Second)
-	l := newPushLoad(t, prof, c.Running())
-	l.Start()
-	l.WaitAcked(c, 100, 30*time.Second, "first pushes acknowledged")
-	sleepPhase(t, "load before the crash", prof.warmup)
+	c, _, l, prof := startLoaded(t, 3, 3*time.Second, "crash")
 
 	_, victim := nonLeader(t, c, true)
 	survivors := without(c.Running(), victim)
@@ -335,12 +305,7 @@ func TestClusterRemovedNodeRejoins(t *testing.T) {
 // distributors; then a voter leaves gracefully (SIGTERM): it flushes,
 // leaves ring and Raft, the newcomer becomes a voter, and nothing is lost.
 func TestClusterJoinAndLeave(t *testing.T) {
-	prof := clusterProfile()
-	c, _ := startTestCluster(t, 3, 0)
-	l := newPushLoad(t, prof, c.Running())
-	l.Start()
-	l.WaitAcked(c, 100, 30*time.Second, "first pushes acknowledged")
-	sleepPhase(t, "load before the join", prof.warmup)
+	c, _, l, prof := startLoaded(t, 3, 0, "join")
 
 	begin := time.Now()
 	joiner := c.AddNode()
@@ -413,12 +378,7 @@ func TestClusterJoinAndLeave(t *testing.T) {
 // (SIGTERM), restarted on its data directory and flags, and waited for,
 // under load; nothing acknowledged is lost.
 func TestClusterRollingRestart(t *testing.T) {
-	prof := clusterProfile()
-	c, _ := startTestCluster(t, 3, 0)
-	l := newPushLoad(t, prof, c.Running())
-	l.Start()
-	l.WaitAcked(c, 100, 30*time.Second, "first pushes acknowledged")
-	sleepPhase(t, "load before the restarts", prof.warmup)
+	c, _, l, prof := startLoaded(t, 3, 0, "restarts")
 
 	for _, n := range c.Nodes() {
 		l.SetTargets(without(c.Running(), n))
