@@ -227,7 +227,7 @@ func without(all, some []*cutChunk) []*cutChunk {
 }
 
 // storeChunk reads the blocks of c from Badger, encodes the chunk object
-// and puts it into the bucket.
+// and puts it into the bucket unless an object of that content is there.
 func (i *Ingester) storeChunk(ctx context.Context, c *cutChunk) (index.ChunkEntry, error) {
 	blocks, err := i.readBlocks(c)
 	if err != nil {
@@ -259,6 +259,11 @@ func (i *Ingester) storeChunk(ctx context.Context, c *cutChunk) (index.ChunkEntr
 	if err := index.ValidateEntry(&e); err != nil {
 		i.m.flushFailures.WithLabelValues("invalid").Inc()
 		return index.ChunkEntry{}, fmt.Errorf("chunk of %s: %w", s.labels, err)
+	}
+	// The key is the content's hash: a replica that cut the same chunk may
+	// have stored it already, and then there is nothing to upload.
+	if ok, err := i.bucket.Exists(ctx, key); err == nil && ok {
+		return e, nil
 	}
 	if err := i.bucket.Put(ctx, key, data); err != nil {
 		i.m.flushFailures.WithLabelValues("put").Inc()

@@ -56,7 +56,7 @@ func newMetrics(reg prometheus.Registerer, streams func() float64, lsm, vlog fun
 			Name: "lode_ingester_chunks_flushed_total", Help: "Chunks written to the object store and the index, then dropped from the buffer.",
 		}),
 		flushedBytes: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "lode_ingester_flushed_bytes_total", Help: "Bytes of chunk objects written to the object store.",
+			Name: "lode_ingester_flushed_bytes_total", Help: "Bytes of the chunk objects flushed (stored by this ingester, or found already stored by a replica).",
 		}),
 		flushFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lode_ingester_flush_failures_total", Help: "Chunk flush attempts that failed, by stage (read, put, index, delete).",
