@@ -46,7 +46,8 @@ const maxFirstErrors = 5
 //
 // THREADS: one producer goroutine generates and encodes batches in corpus
 // order into the batches channel (it owns the generator); cfg.Pushers
-// goroutines post them; an optional progress goroutine prints counters.
+// goroutines post them (with cfg.Pregenerate, only once the producer is
+// done); an optional progress goroutine prints counters.
 // All stop when the corpus is sent or ctx is done.
 func run(ctx context.Context, cfg config, out io.Writer) (summary, error) {
 	url := strings.TrimSuffix(cfg.URL, "/")
@@ -67,6 +68,9 @@ func run(ctx context.Context, cfg config, out io.Writer) (summary, error) {
 	defer cancel()
 	batches := make(chan batch, cfg.Pushers)
 	go produce(ctx, cfg, batches)
+	if cfg.Pregenerate {
+		batches = pregenerate(batches)
+	}
 
 	var c counters
 	start := time.Now()
@@ -89,6 +93,21 @@ func run(ctx context.Context, cfg config, out io.Writer) (summary, error) {
 	sum := c.summary(time.Since(start))
 	printSummary(out, sum)
 	return sum, ctx.Err()
+}
+
+// pregenerate drains ch into memory and returns a closed channel holding
+// every batch.
+func pregenerate(ch <-chan batch) chan batch {
+	var all []batch
+	for b := range ch {
+		all = append(all, b)
+	}
+	out := make(chan batch, len(all))
+	for _, b := range all {
+		out <- b
+	}
+	close(out)
+	return out
 }
 
 // produce generates the corpus into batches of cfg.BatchBytes line bytes

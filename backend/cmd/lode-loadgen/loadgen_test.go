@@ -92,13 +92,16 @@ func testConfig(url string) config {
 }
 
 func TestRunPushesEverythingDeterministically(t *testing.T) {
-	var digests [2][]string
+	var digests [3][]string
 	for i := range digests {
 		s := &sink{}
 		srv := server(t, s, nil)
 		cfg := testConfig(srv.URL)
-		if i == 1 {
+		switch i {
+		case 1:
 			cfg.Pushers = 1 // the content must not depend on concurrency
+		case 2:
+			cfg.Pregenerate = true // nor on when it is generated
 		}
 		var out bytes.Buffer
 		sum, err := run(context.Background(), cfg, &out)
@@ -118,8 +121,10 @@ func TestRunPushesEverythingDeterministically(t *testing.T) {
 		slices.Sort(s.digests)
 		digests[i] = s.digests
 	}
-	if !slices.Equal(digests[0], digests[1]) {
-		t.Fatal("two runs with the same flags pushed different entries")
+	for i := 1; i < len(digests); i++ {
+		if !slices.Equal(digests[0], digests[i]) {
+			t.Fatalf("run %d pushed different entries than run 0 with the same corpus flags", i)
+		}
 	}
 }
 

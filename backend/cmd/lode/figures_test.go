@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,12 +64,20 @@ func measure(t *testing.T, loadgen string, total int64, sync bool) {
 	cpu0 := procCPU(t, p.PID())
 	cmd := exec.Command(loadgen, "-url", p.URL, "-streams", strconv.Itoa(figureStreams), "-pushers", "4",
 		"-total-bytes", strconv.FormatInt(total, 10), "-start", start.Format(time.RFC3339Nano),
-		"-span", "1h", "-progress", "0", "-needle-every", strconv.FormatInt(needleEvery(total), 10))
-	wall := time.Now()
+		"-span", "1h", "-progress", "0", "-pregenerate", "-needle-every", strconv.FormatInt(needleEvery(total), 10))
 	out, err := cmd.CombinedOutput()
-	elapsed := time.Since(wall)
 	if err != nil {
 		t.Fatalf("loadgen: %v\n%s", err, out)
+	}
+	// The pushing time as lode-loadgen measured it (the corpus is generated
+	// before the first push, which the server spends idle).
+	m := regexp.MustCompile(`in \d+ pushes over (\S+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no push time in the loadgen summary:\n%s", out)
+	}
+	elapsed, err := time.ParseDuration(string(m[1]))
+	if err != nil {
+		t.Fatalf("loadgen push time %q: %v", m[1], err)
 	}
 	cpu := procCPU(t, p.PID()) - cpu0
 	rss := procPeakRSS(t, p.PID())
