@@ -2,6 +2,7 @@ package chunk
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -31,9 +32,11 @@ type BlockBuilder struct {
 	anyMD   bool
 
 	// scratch, reused between Encodes
-	deltas              []uint64
-	ts, lens, lines, md []byte
-	filter              filterBuilder
+	deltas       []uint64
+	ts, lens, md []byte
+	lines        []byte // the lines section: linesBuf or a prefix of arena
+	linesBuf     []byte
+	filter       filterBuilder
 }
 
 // NewBlockBuilder returns an empty builder that compresses with codec. It
@@ -114,7 +117,7 @@ func (b *BlockBuilder) compare(x, y *builderEntry) int {
 // blocks well below MaxBlockSize; Encode panics past it.
 func (b *BlockBuilder) Encode(dst []byte) ([]byte, BlockMeta) {
 	if !b.sorted {
-		slices.SortFunc(b.entries, func(x, y builderEntry) int { return b.compare(&x, &y) })
+		b.sortEntries()
 	}
 	meta := BlockMeta{Codec: b.comp.codec}
 	b.buildSections(&meta)
@@ -140,12 +143,48 @@ func (b *BlockBuilder) Encode(dst []byte) ([]byte, BlockMeta) {
 	return dst, meta
 }
 
+// sortEntries sorts the entries by (timestamp, line, metadata). Entries
+// usually arrive in timestamp order but for a few (lines of equal
+// timestamps, a late push), so an insertion sort runs first, in place and
+// in linear time for such input; past a budget of moves it hands over to
+// slices.SortFunc.
+func (b *BlockBuilder) sortEntries() {
+	es := b.entries
+	budget := 8*len(es) + 64
+	for i := 1; i < len(es); i++ {
+		if b.compare(&es[i-1], &es[i]) <= 0 {
+			continue
+		}
+		e := es[i]
+		j := i - 1
+		for j > 0 && b.compare(&es[j-1], &e) > 0 {
+			j--
+		}
+		copy(es[j+1:i+1], es[j:i])
+		es[j] = e
+		if budget -= i - j; budget < 0 {
+			slices.SortFunc(es, func(x, y builderEntry) int {
+				if x.ts != y.ts {
+					return cmp.Compare(x.ts, y.ts)
+				}
+				return b.compare(&x, &y)
+			})
+			return
+		}
+	}
+}
+
 // buildSections fills the raw timestamp, line and metadata sections and the
-// token filter from the sorted entries, dropping duplicates.
+// token filter from the sorted entries, dropping duplicates. While the kept
+// lines lie back to back in the arena from its start (entries appended in
+// order, no metadata, no duplicate), the lines section is the arena itself
+// and nothing is copied.
 func (b *BlockBuilder) buildSections(meta *BlockMeta) {
-	b.deltas, b.lens, b.lines, b.md = b.deltas[:0], b.lens[:0], b.lines[:0], b.md[:0]
+	b.deltas, b.lens, b.md = b.deltas[:0], b.lens[:0], b.md[:0]
 	b.filter.reset(len(b.arena))
 	var prev *builderEntry
+	aliased := true // lines section is b.arena[:linesEnd]
+	linesEnd := uint32(0)
 	for i := range b.entries {
 		e := &b.entries[i]
 		line := b.lineOf(e)
@@ -159,7 +198,15 @@ func (b *BlockBuilder) buildSections(meta *BlockMeta) {
 			b.deltas = append(b.deltas, uint64(e.ts-prev.ts))
 		}
 		b.lens = binary.AppendUvarint(b.lens, uint64(len(line)))
-		b.lines = append(b.lines, line...)
+		if aliased && e.line == linesEnd {
+			linesEnd += e.lineLen
+		} else {
+			if aliased {
+				aliased = false
+				b.linesBuf = append(b.linesBuf[:0], b.arena[:linesEnd]...)
+			}
+			b.linesBuf = append(b.linesBuf, line...)
+		}
 		b.filter.add(line)
 		if b.anyMD {
 			b.md = appendMetadataEntry(b.md, b.mdOf(e))
@@ -168,6 +215,10 @@ func (b *BlockBuilder) buildSections(meta *BlockMeta) {
 		meta.Entries++
 		meta.MaxTime = e.ts
 		prev = e
+	}
+	b.lines = b.linesBuf
+	if aliased {
+		b.lines = b.arena[:linesEnd:linesEnd]
 	}
 	b.ts = appendPlanes(b.ts[:0], b.deltas)
 	meta.TimestampsRaw = uint32(len(b.ts))
@@ -207,6 +258,7 @@ func appendMetadataEntry(dst, pairs []byte) []byte {
 }
 
 func (b *BlockBuilder) reset() {
+	b.lines = nil // may alias arena
 	b.entries = b.entries[:0]
 	b.arena = b.arena[:0]
 	b.rawSize = 0

@@ -5,6 +5,50 @@ import (
 	"sort"
 )
 
+// loadMatching opens a block (as load) for the entries with from <= ts <
+// through whose lines hold every needle, decoding as little as a block
+// without any needs: if the block lies wholly in [from, through), only its
+// lines section is decompressed and searched for the first needle, and
+// when no instance is found (not even one across two lines) it returns
+// false with nothing else decoded; a block partly in the range has its
+// timestamps decoded first, and returns false when none is in the range.
+// Otherwise it decodes the timestamps, lengths, lines and cols and returns
+// true, and nextMatch takes up the search at the first instance. needles
+// are nonEmpty's result, at least one.
+func (r *blockReader) loadMatching(data []byte, m *BlockMeta, cols Columns, from, through int64, needles [][]byte, verify bool, st *ReadStats) (bool, error) {
+	if err := r.open(data, m, verify); err != nil {
+		return false, err
+	}
+	if m.MinTime >= from && m.MaxTime < through {
+		if err := r.needLines(m, st); err != nil {
+			return false, err
+		}
+		k := r.searcher(needles[0]).index(r.lines)
+		if k < 0 {
+			return false, nil
+		}
+		r.searchFrom = k
+	} else {
+		if err := r.need(m, 0, st); err != nil {
+			return false, err
+		}
+		if lo, hi := r.bounds(from, through); lo == hi {
+			return false, nil
+		}
+	}
+	return true, r.need(m, cols|ColumnLines, st)
+}
+
+// searcher returns the search of needle, prepared once per needle (the
+// reader is reused across blocks of one read).
+func (r *blockReader) searcher(needle []byte) *needleSearch {
+	if !r.search.is(needle) {
+		r.search.reset(needle)
+		r.searchFrom = 0
+	}
+	return &r.search
+}
+
 // nextMatch returns the index of the first entry in [i, hi) whose line
 // contains every needle, or hi. It searches the first needle across the
 // decompressed lines at once (lines are stored back to back, so a hit may
@@ -15,9 +59,10 @@ func (r *blockReader) nextMatch(i, hi int, needles [][]byte) int {
 		return hi
 	}
 	first := needles[0]
-	pos, end := int(r.offs[i]), int(r.ends[hi-1])
-	for i < hi {
-		k := bytes.Index(r.lines[pos:end], first)
+	f := r.searcher(first)
+	pos, end := max(int(r.offs[i]), r.searchFrom), int(r.ends[hi-1])
+	for i < hi && pos <= end {
+		k := f.index(r.lines[pos:end])
 		if k < 0 {
 			return hi
 		}

@@ -12,20 +12,26 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 )
 
-// blockReader holds one decoded block: timestamps, and (unless only
-// timestamps were asked for) line and metadata positions in the
-// decompressed sections. Pooled; see getBlockReader / putBlockReader.
+// blockReader holds one block, opened (checksum checked, sections
+// located) and decoded section by section as needed: timestamps, and
+// line and metadata positions in the decompressed sections. Pooled; see
+// getBlockReader / putBlockReader.
 type blockReader struct {
+	secs  [4][]byte // compressed sections of the open block: timestamps, lengths, lines, metadata
+	have  Columns   // sections decoded (columnTimestamps, ColumnLengths, ColumnLines, ColumnMetadata)
 	ts    []int64
+	tsRaw []byte   // decompressed timestamps section (scratch)
 	lens  []byte   // decompressed lengths section (scratch)
 	lines []byte   // decompressed lines section
-	offs  []uint32 // start of line i in lines; line i ends at ends[i]
+	offs  []uint32 // start of line i in lines; line i ends at ends[i] (ColumnLengths)
 	ends  []uint32
 	md    []byte   // decompressed metadata section, or nil
 	mdOff []uint32 // start of entry i's metadata (pair count) in md
 	match []uint64 // bitmap of entries whose line holds the needles (markMatches)
 
-	needleBuf [][]byte // scratch of markMatches
+	needleBuf  [][]byte     // scratch of markMatches
+	search     needleSearch // search of the first needle (nextMatch)
+	searchFrom int          // no instance of search's needle starts before this offset of lines
 
 	// metadata decode cache: the last decoded metadata bytes and labels.
 	sb       labels.ScratchBuilder
@@ -39,6 +45,7 @@ func getBlockReader() *blockReader { return blockReaders.Get().(*blockReader) }
 
 func putBlockReader(r *blockReader) {
 	r.lastMD, r.lastLbls = nil, labels.EmptyLabels()
+	r.secs = [4][]byte{} // do not keep the block's data alive
 	blockReaders.Put(r)
 }
 
@@ -53,12 +60,29 @@ const (
 	ColumnLines
 	// ColumnMetadata decodes the structured metadata.
 	ColumnMetadata
+
+	// columnTimestamps marks decoded timestamps in blockReader.have (they
+	// are always decoded, so no caller names them).
+	columnTimestamps Columns = 1 << 7
 )
 
-// load decodes the block data (exactly meta.Length bytes) into r: the
-// timestamps and the sections cols names. With verify, the block checksum
-// is checked first.
+// load opens the block data (exactly m.Length bytes; with verify, its
+// checksum is checked) and decodes the timestamps and the sections cols
+// names.
 func (r *blockReader) load(data []byte, m *BlockMeta, cols Columns, verify bool, st *ReadStats) error {
+	if err := r.open(data, m, verify); err != nil {
+		return err
+	}
+	return r.need(m, cols, st)
+}
+
+// open checks the length of the block data and, with verify, its
+// checksum, and locates its sections; it decodes nothing.
+func (r *blockReader) open(data []byte, m *BlockMeta, verify bool) error {
+	r.have, r.secs = 0, [4][]byte{}
+	r.ts, r.lines, r.offs, r.ends, r.md, r.mdOff = r.ts[:0], r.lines[:0], r.offs[:0], r.ends[:0], r.md[:0], r.mdOff[:0]
+	r.lastMD = nil
+	r.searchFrom = 0
 	if uint64(len(data)) != uint64(m.Length) || m.Length < 4 {
 		return fmt.Errorf("block of %d bytes, meta says %d: %w", len(data), m.Length, ErrCorrupt)
 	}
@@ -67,29 +91,53 @@ func (r *blockReader) load(data []byte, m *BlockMeta, cols Columns, verify bool,
 		return fmt.Errorf("block checksum: %w", ErrCorrupt)
 	}
 	p := m.TimestampsLen
-	tsSec := body[:p]
-	lensSec := body[p : p+m.LengthsLen]
-	p += m.LengthsLen
-	linesSec := body[p : p+m.LinesLen]
-	mdSec := body[p+m.LinesLen:]
-	if err := r.loadTimestamps(tsSec, m, st); err != nil {
-		return err
+	q := p + m.LengthsLen
+	r.secs = [4][]byte{body[:p:p], body[p:q:q], body[q : q+m.LinesLen : q+m.LinesLen], body[q+m.LinesLen:]}
+	return nil
+}
+
+// need decodes the timestamps and the sections cols names (ColumnLines
+// implies ColumnLengths) that the open block has not decoded yet.
+func (r *blockReader) need(m *BlockMeta, cols Columns, st *ReadStats) error {
+	if cols&ColumnLines != 0 {
+		cols |= ColumnLengths
 	}
-	r.lines, r.offs, r.ends, r.md, r.mdOff = r.lines[:0], r.offs[:0], r.ends[:0], r.md[:0], r.mdOff[:0]
-	r.lastMD = nil
-	if cols&(ColumnLengths|ColumnLines) != 0 {
-		if err := r.loadLengths(lensSec, m, st); err != nil {
+	if r.have&columnTimestamps == 0 {
+		if err := r.loadTimestamps(r.secs[0], m, st); err != nil {
 			return err
 		}
+		r.have |= columnTimestamps
+	}
+	if cols&ColumnLengths != 0 && r.have&ColumnLengths == 0 {
+		if err := r.loadLengths(r.secs[1], m, st); err != nil {
+			return err
+		}
+		r.have |= ColumnLengths
 	}
 	if cols&ColumnLines != 0 {
-		if err := r.loadLines(linesSec, m, st); err != nil {
+		if err := r.needLines(m, st); err != nil {
 			return err
 		}
 	}
-	if cols&ColumnMetadata != 0 {
-		return r.loadMetadata(mdSec, m, st)
+	if cols&ColumnMetadata != 0 && r.have&ColumnMetadata == 0 {
+		if err := r.loadMetadata(r.secs[3], m, st); err != nil {
+			return err
+		}
+		r.have |= ColumnMetadata
 	}
+	return nil
+}
+
+// needLines decompresses the lines section of the open block, if not
+// done yet; line positions need the lengths too (need).
+func (r *blockReader) needLines(m *BlockMeta, st *ReadStats) error {
+	if r.have&ColumnLines != 0 {
+		return nil
+	}
+	if err := r.loadLines(r.secs[2], m, st); err != nil {
+		return err
+	}
+	r.have |= ColumnLines
 	return nil
 }
 
@@ -97,8 +145,8 @@ func (r *blockReader) load(data []byte, m *BlockMeta, cols Columns, verify bool,
 // from MinTime. No delta exceeds MaxTime-MinTime, so the planes above that
 // span's width must be zero; they are checked, not decoded.
 func (r *blockReader) loadTimestamps(sec []byte, m *BlockMeta, st *ReadStats) error {
-	raw, err := appendDecompressed(m.Codec, r.lines[:0], sec, int(m.TimestampsRaw))
-	r.lines = raw // borrow the lines buffer as scratch
+	raw, err := appendDecompressed(m.Codec, scratch(r.tsRaw, int(m.TimestampsRaw)), sec, int(m.TimestampsRaw))
+	r.tsRaw = raw
 	if err != nil {
 		return fmt.Errorf("timestamps: %w", err)
 	}
@@ -250,7 +298,7 @@ func allZero(b []byte) bool {
 // loadLengths decodes the line lengths into line positions in the (not
 // necessarily decompressed) lines section.
 func (r *blockReader) loadLengths(lensSec []byte, m *BlockMeta, st *ReadStats) error {
-	lens, err := appendDecompressed(m.Codec, r.lens[:0], lensSec, int(m.LengthsRaw))
+	lens, err := appendDecompressed(m.Codec, scratch(r.lens, int(m.LengthsRaw)), lensSec, int(m.LengthsRaw))
 	r.lens = lens
 	if err != nil {
 		return fmt.Errorf("lengths: %w", err)
@@ -290,9 +338,9 @@ func (r *blockReader) decodeLengths(lens []byte, m *BlockMeta) error {
 	return nil
 }
 
-// loadLines decompresses the lines section (lengths must be loaded).
+// loadLines decompresses the lines section.
 func (r *blockReader) loadLines(linesSec []byte, m *BlockMeta, st *ReadStats) error {
-	raw, err := appendDecompressed(m.Codec, r.lines[:0], linesSec, int(m.LinesRaw))
+	raw, err := appendDecompressed(m.Codec, scratch(r.lines, int(m.LinesRaw)), linesSec, int(m.LinesRaw))
 	r.lines = raw
 	if err != nil {
 		return fmt.Errorf("lines: %w", err)
@@ -311,7 +359,7 @@ func (r *blockReader) loadMetadata(sec []byte, m *BlockMeta, st *ReadStats) erro
 		}
 		return nil
 	}
-	raw, err := appendDecompressed(m.Codec, r.md[:0], sec, int(m.MetadataRaw))
+	raw, err := appendDecompressed(m.Codec, scratch(r.md, int(m.MetadataRaw)), sec, int(m.MetadataRaw))
 	r.md = raw
 	if err != nil {
 		return fmt.Errorf("metadata: %w", err)
@@ -341,6 +389,17 @@ func (r *blockReader) loadMetadata(sec []byte, m *BlockMeta, st *ReadStats) erro
 	}
 	r.mdOff[n] = uint32(len(raw))
 	return nil
+}
+
+// scratch returns buf emptied, with room to decompress a section of n
+// bytes into (zstdSlack included). A new array gets an eighth more, so
+// that a buffer reused for blocks of slightly different sizes is seldom
+// reallocated; section sizes are bounded by maxSectionRaw.
+func scratch(buf []byte, n int) []byte {
+	if cap(buf) >= n+zstdSlack || n > maxSectionRaw {
+		return buf[:0]
+	}
+	return make([]byte, 0, n+n/8+zstdSlack)
 }
 
 // line returns line i (lines must be loaded).

@@ -31,7 +31,9 @@ func (s *BlockScanner) Load(data []byte, meta *BlockMeta, cols Columns, st *Read
 	if cols&ColumnLines != 0 {
 		cols |= ColumnLengths
 	}
-	if err := s.r.load(data, meta, cols, true, st); err != nil {
+	err := s.r.load(data, meta, cols, true, st)
+	s.r.secs = [4][]byte{} // all decoded: do not keep data alive
+	if err != nil {
 		s.r.ts = s.r.ts[:0]
 		return err
 	}
@@ -40,6 +42,45 @@ func (s *BlockScanner) Load(data []byte, meta *BlockMeta, cols Columns, st *Read
 	}
 	s.cols = cols
 	return nil
+}
+
+// LoadMatching is Load (with ColumnLines added to cols) for a caller that
+// wants only the entries with from <= ts < through whose line contains
+// every needle, and it decodes no more than such a scan needs: if the
+// block lies wholly in [from, through), its lines section alone is
+// decompressed and searched for the longest needle; when that finds no
+// instance, LoadMatching returns false with nothing else decoded. A block
+// partly in the range has its timestamps decoded first (false when none is
+// in the range). Otherwise it loads the block as Load does and returns
+// true; NextMatch then finds the entries (taking up the search where
+// LoadMatching found the first instance). After false the scanner holds
+// no entries (Len 0). With no non-empty needle it is Load.
+func (s *BlockScanner) LoadMatching(data []byte, meta *BlockMeta, cols Columns, from, through int64, needles [][]byte, st *ReadStats) (bool, error) {
+	needles = nonEmpty(needles, s.r.needleBuf[:0])
+	s.r.needleBuf = needles[:0]
+	cols |= ColumnLines | ColumnLengths
+	if len(needles) == 0 {
+		return true, s.Load(data, meta, cols, st)
+	}
+	s.cols = 0
+	s.r.ts = s.r.ts[:0]
+	if err := meta.validate(); err != nil {
+		return false, err
+	}
+	found, err := s.r.loadMatching(data, meta, cols, from, through, needles, true, st)
+	s.r.secs = [4][]byte{}
+	if err != nil {
+		s.r.ts = s.r.ts[:0]
+		return false, err
+	}
+	if st != nil {
+		st.BlocksDecoded++
+	}
+	if !found {
+		s.r.ts, s.r.offs, s.r.ends = s.r.ts[:0], s.r.offs[:0], s.r.ends[:0]
+	}
+	s.cols = cols
+	return found, nil
 }
 
 // AppendPackedTimestamps appends the loaded timestamps to dst in a packed

@@ -310,9 +310,9 @@ func (m cpuMeter) report(b *testing.B, bytes int64) {
 	}
 }
 
-// benchScan loads every block of a codec's corpus into a BlockScanner with
-// cols and runs fn on it, reporting bytes of lines per second.
-func benchScan(b *testing.B, cols Columns, fn func(s *BlockScanner)) {
+// benchBlocks runs fn on every block of each codec's corpus per
+// iteration and reports bytes of lines per CPU-second.
+func benchBlocks(b *testing.B, fn func(b *testing.B, s *BlockScanner, eb *EncodedBlock)) {
 	c := benchCorpusOnce()
 	for _, bc := range benchCodecs() {
 		b.Run(bc.name, func(b *testing.B) {
@@ -323,10 +323,7 @@ func benchScan(b *testing.B, cols Columns, fn func(s *BlockScanner)) {
 			cpu := startCPU()
 			for b.Loop() {
 				for i := range bs {
-					if err := s.Load(bs[i].Data, &bs[i].Meta, cols, nil); err != nil {
-						b.Fatal(err)
-					}
-					fn(&s)
+					fn(b, &s, &bs[i])
 				}
 			}
 			cpu.report(b, c.raw*int64(b.N))
@@ -334,15 +331,61 @@ func benchScan(b *testing.B, cols Columns, fn func(s *BlockScanner)) {
 	}
 }
 
-// BenchmarkScanLines decompresses every block and searches an absent
-// needle through its lines in one pass (BlockScanner.NextMatch, as reads
-// with ReadOptions.FilterLines do): decompress + scan.
+// benchScan loads every block of a codec's corpus into a BlockScanner with
+// cols and runs fn on it, reporting bytes of lines per second.
+func benchScan(b *testing.B, cols Columns, fn func(s *BlockScanner)) {
+	benchBlocks(b, func(b *testing.B, s *BlockScanner, eb *EncodedBlock) {
+		if err := s.Load(eb.Data, &eb.Meta, cols, nil); err != nil {
+			b.Fatal(err)
+		}
+		fn(s)
+	})
+}
+
+// BenchmarkScanLines searches an absent needle through the lines of
+// every block, as the querier counts a line filter its token filters
+// cannot rule out: BlockScanner.LoadMatching (checksum, lines section
+// decompressed and searched in one pass, nothing else decoded when the
+// needle is absent), then NextMatch on a hit: decompress + scan.
 func BenchmarkScanLines(b *testing.B) {
+	absent := [][]byte{[]byte("connection reset by peer 0xdeadbeef")}
+	benchBlocks(b, func(b *testing.B, s *BlockScanner, eb *EncodedBlock) {
+		found, err := s.LoadMatching(eb.Data, &eb.Meta, 0, -1<<62, 1<<62, absent, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if found && s.NextMatch(0, s.Len(), absent) != s.Len() {
+			b.Fatal("absent needle found")
+		}
+	})
+}
+
+// BenchmarkScanLinesEager is BenchmarkScanLines with every column loaded
+// first (BlockScanner.Load): what the lazy decoding of LoadMatching saves.
+func BenchmarkScanLinesEager(b *testing.B) {
 	absent := [][]byte{[]byte("connection reset by peer 0xdeadbeef")}
 	benchScan(b, ColumnLines, func(s *BlockScanner) {
 		if s.NextMatch(0, s.Len(), absent) != s.Len() {
 			b.Fatal("absent needle found")
 		}
+	})
+}
+
+// BenchmarkFilterLines reads every block with ReadOptions.FilterLines and
+// an absent needle, as a log query with a line filter reads the blocks its
+// token filters cannot rule out (the filters are bypassed here: every
+// block is read).
+func BenchmarkFilterLines(b *testing.B) {
+	o := ReadOptions{Needles: [][]byte{[]byte("connection reset by peer 0xdeadbeef")}, FilterLines: true}
+	benchBlocks(b, func(b *testing.B, _ *BlockScanner, eb *EncodedBlock) {
+		it := newBlockIter(eb.Data, &eb.Meta, -1<<62, 1<<62, model.Forward, &o, true)
+		if it.Next() {
+			b.Fatal("absent needle found")
+		}
+		if err := it.Err(); err != nil {
+			b.Fatal(err)
+		}
+		_ = it.Close()
 	})
 }
 

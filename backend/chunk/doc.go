@@ -17,11 +17,16 @@
 //     (BlockMeta.MayContain never gives a false negative), and verify each
 //     block's checksum when it is read; with ReadOptions.FilterLines they
 //     also drop lines that lack a needle, found by one scan of a block's
-//     decompressed lines. Bad bytes give ErrCorrupt, never a panic.
+//     decompressed lines (needleSearch: IndexByte hops to the needle's
+//     rarest byte). A block wholly in the time range whose lines section
+//     holds no instance of the longest needle has nothing else decoded.
+//     Bad bytes give ErrCorrupt, never a panic.
 //   - BlockScanner decodes whole columns of a block (timestamps, and the
 //     Columns asked for: line lengths, lines, metadata) for callers that
 //     aggregate rather than iterate: windows by binary search over the
-//     timestamps, bytes from line lengths, NextMatch over the lines. It
+//     timestamps, bytes from line lengths, NextMatch over the lines
+//     (LoadMatching decodes the other columns only when a line may
+//     match, as FilterLines reads do). It
 //     packs timestamps and lengths for in-memory caches (AppendPacked...)
 //     and loads them back with no decompression (LoadPacked...); no
 //     checksum covers packed data, so only its structure is checked.

@@ -11,7 +11,9 @@ type ReadOptions struct {
 	TimestampsOnly bool     // decode timestamps and structured metadata only; Entry.Line stays nil
 	// FilterLines also drops every entry whose line does not contain all
 	// Needles (case-sensitively), found by one scan over the decompressed
-	// lines of a block. Ignored with TimestampsOnly.
+	// lines of a block; a block wholly in the time range with no instance
+	// of the longest needle has only its lines section decompressed.
+	// Ignored with TimestampsOnly.
 	FilterLines bool
 	Stats       *ReadStats // optional; counters are added to (not goroutine-safe)
 }
@@ -90,14 +92,29 @@ func (it *blockIter) load() bool {
 	if it.tsOnly {
 		cols = ColumnMetadata
 	}
-	if err := it.r.load(it.data, it.meta, cols, it.verify, it.opts.Stats); err != nil {
+	var needles [][]byte
+	if !it.tsOnly && !it.opts.TimestampsOnly && it.opts.FilterLines {
+		needles = nonEmpty(it.opts.Needles, it.r.needleBuf[:0])
+		it.r.needleBuf = needles[:0]
+	}
+	it.filter = len(needles) > 0
+	found, err := true, error(nil)
+	if it.filter {
+		// Lines without the first needle need nothing but the lines
+		// section: the rest is decoded only if an instance is found.
+		found, err = it.r.loadMatching(it.data, it.meta, cols, it.from, it.through, needles, it.verify, it.opts.Stats)
+	} else {
+		err = it.r.load(it.data, it.meta, cols, it.verify, it.opts.Stats)
+	}
+	if err != nil {
 		it.err = err
 		return false
 	}
-	it.lo, it.hi = it.r.bounds(it.from, it.through)
-	it.filter = !it.tsOnly && !it.opts.TimestampsOnly && it.opts.FilterLines && len(it.opts.Needles) > 0
-	if it.filter {
-		it.r.markMatches(it.lo, it.hi, it.opts.Needles)
+	if found {
+		it.lo, it.hi = it.r.bounds(it.from, it.through)
+		if it.filter {
+			it.r.markMatches(it.lo, it.hi, it.opts.Needles)
+		}
 	}
 	it.i, it.runLo, it.runHi = it.lo, it.hi, it.hi
 	if it.dir == model.Backward {

@@ -101,6 +101,7 @@ func (q *Querier) countChunks(ctx context.Context, sel *model.CountSelect, work 
 		go func() {
 			defer wg.Done()
 			c := q.newStreamCounter(sel)
+			defer q.releaseStreamCounter(c)
 			defer c.report(ctx)
 			for i := int(next.Add(1) - 1); i < len(work); i = int(next.Add(1) - 1) {
 				err := ctx.Err()

@@ -347,10 +347,14 @@ func TestCountEntriesMatchesEntries(t *testing.T) {
 		"past the ingests": {First: 9000, Step: 250, Range: 1000, Count: 8},
 	}
 	selections := map[string]model.CountSelect{
-		"bare":              {},
-		"bytes":             {Bytes: true},
-		"needles":           {LogSelect: model.LogSelect{Needles: [][]byte{[]byte("error")}}, Bytes: true},
-		"two needles":       {LogSelect: model.LogSelect{Needles: [][]byte{[]byte("code=1"), []byte("stream")}}},
+		"bare":        {},
+		"bytes":       {Bytes: true},
+		"needles":     {LogSelect: model.LogSelect{Needles: [][]byte{[]byte("error")}}, Bytes: true},
+		"two needles": {LogSelect: model.LogSelect{Needles: [][]byte{[]byte("code=1"), []byte("stream")}}},
+		// Needles under 4 bytes pass every token filter: every block's
+		// lines are searched, and decoded further only on a hit.
+		"short needle":      {LogSelect: model.LogSelect{Needles: [][]byte{[]byte("=1")}}, Bytes: true},
+		"absent needle":     {LogSelect: model.LogSelect{Needles: [][]byte{[]byte("~~~")}}},
 		"all metadata":      {AllMetadata: true, Bytes: true},
 		"metadata by trace": {MetadataBy: []string{"trace"}},
 	}

@@ -27,9 +27,9 @@ type streamCounter struct {
 	last    *mdCounts // group of lastMD
 	lastMD  labels.Labels
 	hasLast bool
-	scan    chunk.BlockScanner
-	live    []countBlock // scratch of blockGroup
-	tsBufs  [][]int64    // timestamps of a block group, reused
+	scan    *chunk.BlockScanner // from Querier.scanners; see releaseStreamCounter
+	live    []countBlock        // scratch of blockGroup
+	tsBufs  [][]int64           // timestamps of a block group, reused
 	rs      chunk.ReadStats
 	out     model.WindowCounts // reused for emit
 }
@@ -43,7 +43,18 @@ type mdCounts struct {
 }
 
 func (q *Querier) newStreamCounter(sel *model.CountSelect) *streamCounter {
-	return &streamCounter{ts: q.timestamps, sel: sel, w: sel.Windows, splitMD: sel.AllMetadata || len(sel.MetadataBy) > 0}
+	scan, _ := q.scanners.Get().(*chunk.BlockScanner)
+	if scan == nil {
+		scan = new(chunk.BlockScanner)
+	}
+	return &streamCounter{ts: q.timestamps, sel: sel, w: sel.Windows, splitMD: sel.AllMetadata || len(sel.MetadataBy) > 0, scan: scan}
+}
+
+// releaseStreamCounter hands c's scanner back for later queries; c is not
+// used after.
+func (q *Querier) releaseStreamCounter(c *streamCounter) {
+	q.scanners.Put(c.scan)
+	c.scan = nil
 }
 
 func (c *streamCounter) reset(s index.Stream) {
@@ -156,13 +167,23 @@ func (c *streamCounter) block(k blockKey, m *chunk.BlockMeta, data func() ([]byt
 			return err
 		}
 		if ok {
-			c.byWindow(m, c.scan.Timestamps(), &c.scan)
+			c.byWindow(m, c.scan.Timestamps(), c.scan)
 			return nil
 		}
 	}
 	b, err := data()
 	if err != nil {
 		return err
+	}
+	if cols&chunk.ColumnLines != 0 {
+		// A line filter: the lines section alone is searched first, the
+		// rest decoded only if a line may match.
+		found, err := c.scan.LoadMatching(b, m, cols, c.w.Start(), c.w.Last()+1, c.sel.Needles, &c.rs)
+		if err != nil || !found {
+			return err
+		}
+		c.byEntry(cols)
+		return nil
 	}
 	if err := c.scan.Load(b, m, cols, &c.rs); err != nil {
 		return err
@@ -172,7 +193,7 @@ func (c *streamCounter) block(k blockKey, m *chunk.BlockMeta, data func() ([]byt
 		if cols != 0 {
 			c.ts.put(sectionKey{blockKey: k, lengths: true}, c.scan.AppendPackedLengths(nil))
 		}
-		c.byWindow(m, c.scan.Timestamps(), &c.scan)
+		c.byWindow(m, c.scan.Timestamps(), c.scan)
 		return nil
 	}
 	c.byEntry(cols)

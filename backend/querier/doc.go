@@ -16,7 +16,10 @@
 // (Config.ChunkMetaCacheMB), so that reads fetch only the blocks they need,
 // and the packed timestamps and line lengths of blocks counted before
 // (Config.TimestampsCacheMB), so that counting them again reads nothing.
-// A recent source may offer RecentStreams (its data split by stream).
+// Counting workers take their chunk.BlockScanner from a pool on the
+// Querier, so that scan buffers grow to a block's sections once, not once
+// per query. A recent source may offer RecentStreams (its data split by
+// stream).
 // RingIngesters is the recent source of a cluster: it reads every ACTIVE
 // or LEAVING ingester of the ring (the node's own directly, the others over
 // gRPC) and merges them; up to the read set's MaxFailures of them may fail,

@@ -76,6 +76,10 @@ type Querier struct {
 	// recentBuffer bounds the ingester data split by stream in memory
 	// (recentBufferBytes; tests lower it).
 	recentBuffer int
+	// scanners holds the *chunk.BlockScanner of counting workers between
+	// queries: their buffers grow to the sections of a block once, not
+	// once per query and worker.
+	scanners sync.Pool
 }
 
 // New returns a Querier. recent may be nil (a querier without ingesters).
