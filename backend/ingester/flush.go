@@ -82,7 +82,7 @@ func (i *Ingester) sweep(ctx context.Context) {
 			_, _ = i.cutChunk(s, cutIdle, nil) // logged; retried next sweep
 		}
 		if isIdle && s.head.empty() {
-			s.head.reset(false, 0)
+			s.head.release(&i.pages)
 			s.dedup.release()
 		}
 		remove := isIdle && s.empty()

@@ -68,6 +68,7 @@ type Ingester struct {
 	builders sync.Pool // *chunk.BlockBuilder
 	scratch  sync.Pool // *pushScratch
 	bufs     sync.Pool // *[]byte, block encoding buffers
+	pages    pagePool  // pages of heads
 
 	queue flushQueue
 

@@ -148,8 +148,9 @@ func (h *sourceHeap) Pop() any {
 	return x
 }
 
-// headEntries decodes a copy of a head arena into its entries within the
-// query's range, sorted in the query's direction. Lines alias arena.
+// headEntries decodes a copy of a head's entries (headBlock.appendTo)
+// into those within the query's range, sorted in the query's direction.
+// Lines alias arena.
 func headEntries(arena []byte, sel model.LogSelect) iter.Iterator[model.Entry] {
 	var out []model.Entry
 	var sb labels.ScratchBuilder

@@ -15,11 +15,16 @@ const (
 	prefixPin byte = 0xff
 )
 
-// formatVersion is the version of the layout in FORMAT.md.
-const formatVersion byte = 1
+// formatVersion is the version of the layout in FORMAT.md. Databases of
+// version 1 (no compressed WAL records) are read and upgraded on open.
+const formatVersion byte = 2
 
-// recordVersion is the version byte that starts every record value.
-const recordVersion byte = 1
+// recordVersion is the version byte that starts every record value; WAL
+// records may also start with walVersionS2 (body s2-compressed).
+const (
+	recordVersion byte = 1
+	walVersionS2  byte = 2
+)
 
 var formatKey = []byte{prefixFormat, 'f', 'o', 'r', 'm', 'a', 't'}
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -34,6 +35,8 @@ import (
 //
 // They report throughput, the process's peak resident memory while
 // ingesting, and the replay time of the buffered data.
+// LODE_INGESTER_HEAPPROFILE=file writes a heap profile at the peak of the
+// live heap.
 
 func largeSize(t *testing.T) int64 {
 	if os.Getenv("LODE_INGESTER_LARGE") == "" {
@@ -69,15 +72,20 @@ func procStatus() map[string]int64 {
 	return out
 }
 
-// rssSampler records the peak of VmRSS and of its anonymous and file parts.
+// rssSampler records the peak of VmRSS and of its anonymous and file
+// parts, of the disk usage of dir and of the Go heap marked live by the
+// last collection; with heapProfile set, it writes a heap profile there
+// each time the live heap grows by a tenth.
 type rssSampler struct {
-	stop                chan struct{}
-	done                sync.WaitGroup
-	peak, anon, fileMap atomic.Int64
+	stop                            chan struct{}
+	done                            sync.WaitGroup
+	peak, anon, fileMap, disk, live atomic.Int64
 }
 
-func startRSSSampler() *rssSampler {
+func startRSSSampler(dir, heapProfile string) *rssSampler {
 	r := &rssSampler{stop: make(chan struct{})}
+	live := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var profiled int64
 	r.done.Add(1)
 	go func() {
 		defer r.done.Done()
@@ -93,6 +101,17 @@ func startRSSSampler() *rssSampler {
 					p.v.Store(st[p.name])
 				}
 			}
+			if d := diskUsage(dir); d > r.disk.Load() {
+				r.disk.Store(d)
+			}
+			rtmetrics.Read(live)
+			if v := int64(live[0].Value.Uint64()); v > r.live.Load() {
+				r.live.Store(v)
+				if heapProfile != "" && v > profiled+profiled/10 {
+					profiled = v
+					writeHeapProfile(heapProfile)
+				}
+			}
 			select {
 			case <-r.stop:
 				return
@@ -104,6 +123,14 @@ func startRSSSampler() *rssSampler {
 }
 
 func (r *rssSampler) Stop() { close(r.stop); r.done.Wait() }
+
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		_ = pprof.WriteHeapProfile(f)
+		_ = f.Close()
+	}
+}
 
 // ingestLoggen pushes size bytes of loggen lines over 100 streams in 1 MiB
 // pushes from 2 goroutines, generating on a third.
@@ -188,29 +215,25 @@ func TestLargeIngestMemory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "badger")
 	ing := openLarge(t, cfg, dir, fs)
 	defer ing.Close()
-	rss := startRSSSampler()
+	rss := startRSSSampler(dir, os.Getenv("LODE_INGESTER_HEAPPROFILE"))
 	cpu0 := cpuTime()
 	lines, took := ingestLoggen(t, ing, size)
 	cpu := cpuTime() - cpu0
 	rss.Stop()
 	t.Logf("ingested %d MiB (%d lines) in %v: %.1f MB/s wall, %.1f MB per CPU-second (GOMAXPROCS %d)",
 		size>>20, lines, took.Round(time.Millisecond), float64(size)/1e6/took.Seconds(), float64(size)/1e6/cpu.Seconds(), runtime.GOMAXPROCS(0))
-	t.Logf("peak RSS while ingesting %d MiB (anonymous %d MiB, file-backed %d MiB); VmHWM %d MiB",
-		rss.peak.Load()>>20, rss.anon.Load()>>20, rss.fileMap.Load()>>20, procStatus()["VmHWM"]>>20)
+	t.Logf("peak RSS while ingesting %d MiB (anonymous %d MiB, file-backed %d MiB); VmHWM %d MiB; peak buffer on disk %d MiB",
+		rss.peak.Load()>>20, rss.anon.Load()>>20, rss.fileMap.Load()>>20, procStatus()["VmHWM"]>>20, rss.disk.Load()>>20)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	t.Logf("Go heap: alloc %d MiB, in use %d MiB, sys %d MiB, released %d MiB, total sys %d MiB, %d GCs",
-		ms.HeapAlloc>>20, ms.HeapInuse>>20, ms.HeapSys>>20, ms.HeapReleased>>20, ms.Sys>>20, ms.NumGC)
-	if p := os.Getenv("LODE_INGESTER_HEAPPROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err == nil {
-			_ = pprof.WriteHeapProfile(f)
-			_ = f.Close()
-		}
-	}
+	t.Logf("Go heap: peak live %d MiB; now alloc %d MiB, in use %d MiB, sys %d MiB, released %d MiB, total sys %d MiB, %d GCs",
+		rss.live.Load()>>20, ms.HeapAlloc>>20, ms.HeapInuse>>20, ms.HeapSys>>20, ms.HeapReleased>>20, ms.Sys>>20, ms.NumGC)
 	lsm, vlog := ing.db.Size()
 	t.Logf("buffer: %d MiB on disk (Badger LSM %d MiB, value log %d MiB), backlog %d chunks",
 		diskUsage(dir)>>20, lsm>>20, vlog>>20, ing.queue.len())
+	heads, open, cut := bufferedBytes(ing)
+	t.Logf("live data: heads %d MiB (raw), blocks of open chunks %d MiB, of cut chunks %d MiB; written to Badger: WAL records %d MiB, blocks %d MiB",
+		heads>>20, open>>20, cut>>20, int64(counterValue(ing.m.walWritten))>>20, int64(counterValue(ing.m.blockWritten))>>20)
 	start := time.Now()
 	if err := ing.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -248,6 +271,21 @@ func TestLargeReplay(t *testing.T) {
 	if got := countEntries(t, ing); got != want {
 		t.Fatalf("after replay %d entries, before %d", got, want)
 	}
+}
+
+// bufferedBytes returns the bytes of the heads, and of the blocks of open
+// and of cut chunks, that ing holds.
+func bufferedBytes(ing *Ingester) (heads, open, cut int64) {
+	for _, s := range ing.streams.all("") {
+		s.mu.Lock()
+		heads += int64(s.head.size)
+		open += s.open.size
+		for _, c := range s.cut {
+			cut += c.size
+		}
+		s.mu.Unlock()
+	}
+	return heads, open, cut
 }
 
 func countEntries(t *testing.T, ing *Ingester) int {

@@ -50,7 +50,7 @@ func TestMemoryPerIdleStream(t *testing.T) {
 		if !s.head.empty() {
 			t.Fatal("head not cut")
 		}
-		s.head.reset(false, 0)
+		s.head.release(&e.ing.pages)
 		s.dedup.release()
 		s.mu.Unlock()
 	}

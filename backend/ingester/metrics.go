@@ -24,6 +24,9 @@ type metrics struct {
 	badgerLSMBytes   prometheus.GaugeFunc
 	badgerVlogBytes  prometheus.GaugeFunc
 	badgerGCRewrites prometheus.Counter
+	writtenBytes     *prometheus.CounterVec
+	walWritten       prometheus.Counter // writtenBytes{record="wal"}
+	blockWritten     prometheus.Counter // writtenBytes{record="block"}
 }
 
 func newMetrics(reg prometheus.Registerer, streams func() float64, lsm, vlog func() float64) (*metrics, error) {
@@ -82,7 +85,12 @@ func newMetrics(reg prometheus.Registerer, streams func() float64, lsm, vlog fun
 		badgerGCRewrites: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lode_ingester_badger_gc_runs_total", Help: "Value log files rewritten by garbage collection.",
 		}),
+		writtenBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lode_ingester_buffer_written_bytes_total", Help: "Bytes of record values written to the Badger buffer, by record (wal: WAL records, compressed; block: block data records).",
+		}, []string{"record"}),
 	}
+	m.walWritten = m.writtenBytes.WithLabelValues("wal")
+	m.blockWritten = m.writtenBytes.WithLabelValues("block")
 	if reg == nil {
 		return m, nil
 	}
@@ -90,7 +98,7 @@ func newMetrics(reg prometheus.Registerer, streams func() float64, lsm, vlog fun
 		m.streams, m.entriesAppended, m.bytesAppended, m.duplicates, m.pushFailures, m.headBytes,
 		m.blocksCut, m.chunksCut, m.chunksFlushed, m.flushedBytes, m.flushFailures,
 		m.backlogChunks, m.backlogBytes, m.storageFailures, m.replaySeconds,
-		m.badgerLSMBytes, m.badgerVlogBytes, m.badgerGCRewrites,
+		m.badgerLSMBytes, m.badgerVlogBytes, m.badgerGCRewrites, m.writtenBytes,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -10,19 +10,22 @@ import (
 	"github.com/lode-logs/lode/backend/model"
 )
 
-// pushScratch holds one Push's records: keys and values back to back in
-// buf, located by offsets so that buf may grow. Pooled.
+// pushScratch holds one Push's records: keys, bodies and stream records
+// back to back in buf, the values stored in Badger (bodies compressed) in
+// stored, located by offsets so that both may grow. Pooled.
 type pushScratch struct {
-	buf  []byte
-	recs []pendingRecord
-	full []*stream // streams whose head reached the block size
+	buf    []byte
+	stored []byte
+	recs   []pendingRecord
+	full   []*stream // streams whose head reached the block size
 }
 
 // pendingRecord is the WAL record a Push writes for one stream.
 type pendingRecord struct {
 	s                  *stream
 	seq                uint64
-	key, val           [2]int // offsets of the record's key and value in buf
+	key, body          [2]int // offsets of the record's key and body (WAL entries) in buf
+	stored             [2]int // offsets of the value written to Badger in stored
 	streamVal          [2]int // offsets of the stream record value; 0,0 if none
 	entries, dups      int
 	committed, skipped bool // skipped: no entry left after dropping duplicates
@@ -70,8 +73,11 @@ func (i *Ingester) putScratch(sc *pushScratch) {
 	if cap(sc.buf) > 64<<20 {
 		sc.buf = nil
 	}
+	if cap(sc.stored) > 64<<20 {
+		sc.stored = nil
+	}
 	clear(sc.recs)
-	sc.buf, sc.recs = sc.buf[:0], sc.recs[:0]
+	sc.buf, sc.stored, sc.recs = sc.buf[:0], sc.stored[:0], sc.recs[:0]
 	i.scratch.Put(sc)
 }
 
@@ -110,7 +116,7 @@ func (i *Ingester) prepareRecord(tenant string, st *model.Stream, sc *pushScratc
 			r.dups++
 			continue
 		}
-		if r.entries > 0 && len(sc.buf)-r.val[0]+len(e.Line) > maxRecordBytes {
+		if r.entries > 0 && len(sc.buf)-r.body[0]+len(e.Line) > maxRecordBytes {
 			i.finishRecord(s, sc, r)
 			s.inflight++ // each record releases the stream once
 			r = i.startRecord(s, sc)
@@ -128,15 +134,14 @@ func (i *Ingester) startRecord(s *stream, sc *pushScratch) *pendingRecord {
 	r.key[0] = len(sc.buf)
 	sc.buf = walKey(sc.buf, s.sid, r.seq)
 	r.key[1] = len(sc.buf)
-	r.val[0] = r.key[1]
-	sc.buf = append(sc.buf, recordVersion)
+	r.body[0] = r.key[1]
 	return r
 }
 
 // finishRecord ends the record r started by startRecord, adding the stream
 // record if s was never written.
 func (i *Ingester) finishRecord(s *stream, sc *pushScratch, r *pendingRecord) {
-	r.val[1] = len(sc.buf)
+	r.body[1] = len(sc.buf)
 	r.skipped = r.entries == 0
 	if !s.persisted && !r.skipped {
 		r.streamVal[0] = len(sc.buf)
@@ -145,10 +150,19 @@ func (i *Ingester) finishRecord(s *stream, sc *pushScratch, r *pendingRecord) {
 	}
 }
 
-// writeRecords (phase 2) commits the prepared records to Badger, in as few
-// transactions as Badger's batch limits allow, marking each committed
-// record. On error, records of earlier transactions stay committed.
+// writeRecords (phase 2) compresses the prepared records and commits them
+// to Badger, in as few transactions as Badger's batch limits allow,
+// marking each committed record. On error, records of earlier
+// transactions stay committed.
 func (i *Ingester) writeRecords(sc *pushScratch) error {
+	for k := range sc.recs {
+		r := &sc.recs[k]
+		if !r.skipped {
+			r.stored[0] = len(sc.stored)
+			sc.stored = appendWALValue(sc.stored, sc.slice(r.body))
+			r.stored[1] = len(sc.stored)
+		}
+	}
 	txn := i.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
 	first := 0 // first record of the current transaction
@@ -179,16 +193,22 @@ func (i *Ingester) setRecord(txn *badger.Txn, sc *pushScratch, r *pendingRecord)
 			return err
 		}
 	}
-	return txn.Set(sc.slice(r.key), sc.slice(r.val))
+	return txn.Set(sc.slice(r.key), sc.stored[r.stored[0]:r.stored[1]:r.stored[1]])
 }
 
 func (i *Ingester) commitRecords(txn *badger.Txn, sc *pushScratch, from, to int) error {
 	if err := txn.Commit(); err != nil {
 		return fmt.Errorf("commit WAL records: %w: %w", ErrStorage, err)
 	}
+	var written int
 	for k := from; k < to; k++ {
-		sc.recs[k].committed = !sc.recs[k].skipped
+		r := &sc.recs[k]
+		r.committed = !r.skipped
+		if r.committed {
+			written += r.stored[1] - r.stored[0]
+		}
 	}
+	i.m.walWritten.Add(float64(written))
 	return nil
 }
 
@@ -207,7 +227,7 @@ func (i *Ingester) applyRecords(sc *pushScratch) {
 		if r.committed {
 			s.persisted = true
 			s.lastAppend = now
-			if i.applyRecord(s, r.seq, sc.slice(r.val)[1:]) {
+			if i.applyRecord(s, r.seq, sc.slice(r.body)) {
 				full = append(full, s)
 			}
 		}

@@ -103,9 +103,17 @@ func cpuTime() time.Duration {
 // what else the machine runs.
 func reportCPU(b *testing.B, start time.Duration, bytes int64) {
 	if cpu := cpuTime() - start; cpu > 0 {
-		b.ReportMetric(float64(bytes)/1e6/cpu.Seconds(), "MB/cpu-s")
+		b.ReportMetric(float64(bytes)/1e6/cpu.Seconds(), "cpu-MB/s")
 	}
 }
+
+// cpuMeter measures process CPU time from startCPU to report.
+type cpuMeter struct{ start time.Duration }
+
+func startCPU() cpuMeter { return cpuMeter{cpuTime()} }
+
+// report reports bytes per second of process CPU time as cpu-MB/s.
+func (m cpuMeter) report(b *testing.B, bytes int64) { reportCPU(b, m.start, bytes) }
 
 // BenchmarkPush pushes requests of 1 MiB and of 64 KiB one after the other;
 // with small pushes the cost of each commit (a device flush with sync
@@ -127,9 +135,17 @@ func BenchmarkPush(b *testing.B) {
 					}
 				}
 				reportCPU(b, cpu, corpus.bytes)
+				reportWritten(b, ing, corpus.bytes)
 			})
 		}
 	}
+}
+
+// reportWritten reports the bytes the pushes wrote to Badger per byte of
+// lines: WAL records (compressed) and block data records.
+func reportWritten(b *testing.B, ing *Ingester, bytes int64) {
+	b.ReportMetric(counterValue(ing.m.walWritten)/float64(bytes), "wal/raw")
+	b.ReportMetric(counterValue(ing.m.blockWritten)/float64(bytes), "blocks/raw")
 }
 
 func counterValue(c prometheus.Counter) float64 {
@@ -191,6 +207,7 @@ func BenchmarkPushConcurrent(b *testing.B) {
 				}
 			})
 			reportCPU(b, cpu, corpus.bytes)
+			reportWritten(b, ing, corpus.bytes)
 		})
 	}
 }

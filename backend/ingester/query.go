@@ -16,7 +16,7 @@ import (
 // streamSnap is what a query took from one stream under its lock.
 type streamSnap struct {
 	s      *stream
-	head   []byte // copy of the head arena, nil if outside the range
+	head   []byte // copy of the head's entries, nil if outside the range
 	blocks []snapBlock
 }
 
@@ -133,7 +133,7 @@ func snapshot(s *stream, start, end int64) (streamSnap, bool) {
 	sn := streamSnap{s: s}
 	h := &s.head
 	if !h.empty() && h.minTs < end && h.maxTs >= start {
-		sn.head = slices.Clone(h.arena)
+		sn.head = h.appendTo(make([]byte, 0, h.size))
 	}
 	add := func(cseq uint64, blocks []blockRef) {
 		for _, b := range blocks {

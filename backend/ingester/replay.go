@@ -90,16 +90,19 @@ func (i *Ingester) checkFormat() error {
 		return fmt.Errorf("read format: %w: %w", ErrStorage, err)
 	}
 	switch {
-	case version == nil && empty:
-		err := i.db.Update(func(txn *badger.Txn) error { return txn.Set(formatKey, []byte{formatVersion}) })
-		if err != nil {
-			return fmt.Errorf("write format: %w: %w", ErrStorage, err)
-		}
-		return nil
-	case version == nil:
+	case version == nil && !empty:
 		return fmt.Errorf("database holds data but no format key: %w", ErrCorrupt)
-	case len(version) != 1 || version[0] != formatVersion:
-		return fmt.Errorf("format version %v, want %d: %w", version, formatVersion, ErrCorrupt)
+	case version != nil && (len(version) != 1 || version[0] < 1 || version[0] > formatVersion):
+		return fmt.Errorf("format version %v, want at most %d: %w", version, formatVersion, ErrCorrupt)
+	case version != nil && version[0] == formatVersion:
+		return nil
+	}
+	// An empty database, or one of version 1, whose records version 2
+	// reads as they are: from now on it may hold compressed WAL records,
+	// which older binaries must refuse.
+	err = i.db.Update(func(txn *badger.Txn) error { return txn.Set(formatKey, []byte{formatVersion}) })
+	if err != nil {
+		return fmt.Errorf("write format: %w: %w", ErrStorage, err)
 	}
 	return nil
 }
@@ -280,6 +283,7 @@ func (i *Ingester) replayWAL(streams map[uint64]*replayStream) error {
 	}
 	i.nextWSeq.Store(maxSeq)
 	var orphans int
+	var buf []byte // decompressed bodies; applyRecord copies what it keeps
 	err = i.scan(prefixWAL, true, func(key, val []byte) error {
 		ids, ok := parseKey(key, prefixWAL, 2)
 		if !ok {
@@ -290,19 +294,17 @@ func (i *Ingester) replayWAL(streams map[uint64]*replayStream) error {
 			orphans++
 			return nil
 		}
-		if len(val) == 0 || val[0] != recordVersion {
-			return fmt.Errorf("WAL record %v: version: %w", ids, ErrCorrupt)
+		body, b, err := readWALValue(val, buf)
+		buf = b
+		if err != nil {
+			return fmt.Errorf("WAL record %v: %w", ids, err)
 		}
-		r := entryReader{b: val[1:]}
-		var e walEntry
-		for r.next(&e) {
-		}
-		if r.err != nil {
-			return fmt.Errorf("WAL record %v: %w", ids, r.err)
+		if err := checkEntries(body); err != nil {
+			return fmt.Errorf("WAL record %v: %w", ids, err)
 		}
 		s := rs.s
 		s.mu.Lock()
-		full := i.applyRecord(s, ids[1], val[1:])
+		full := i.applyRecord(s, ids[1], body)
 		s.mu.Unlock()
 		if full {
 			i.cutBlocks([]*stream{s}, false)

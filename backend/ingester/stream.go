@@ -47,29 +47,6 @@ type stream struct {
 	nextBlockSeq uint64
 }
 
-// headBlock holds a stream's entries that are not in a block yet: the
-// bodies of its WAL records, back to back (FORMAT.md, WAL record).
-type headBlock struct {
-	arena        []byte
-	seqs         []uint64 // WAL records whose entries are in arena
-	entries      int
-	minTs, maxTs int64
-}
-
-func (h *headBlock) empty() bool { return h.entries == 0 }
-
-// reset empties the head and drops its buffers if keep is false or they
-// grew past twice the block size (a single huge push).
-func (h *headBlock) reset(keep bool, blockSize int) {
-	if !keep || cap(h.arena) > 2*blockSize {
-		h.arena, h.seqs = nil, nil
-	} else {
-		h.arena, h.seqs = h.arena[:0], h.seqs[:0]
-	}
-	h.entries = 0
-	h.minTs, h.maxTs = math.MaxInt64, math.MinInt64
-}
-
 // openChunk is the chunk a stream is appending to.
 type openChunk struct {
 	cseq uint64

@@ -63,18 +63,18 @@ func (i *Ingester) applyRecord(s *stream, seq uint64, body []byte) (full bool) {
 // headFull reports whether the head reached the block size. The caller
 // holds s.mu.
 func (s *stream) headFull(blockSize int) bool {
-	return !s.head.empty() && len(s.head.arena) >= blockSize
+	return !s.head.empty() && s.head.size >= blockSize
 }
 
-// appendHead appends WAL entries of record seq to the head's arena and
-// remembers seq among the records to delete when the head is cut. The
-// caller has already counted the entries.
+// appendHead appends WAL entries of record seq to the head and remembers
+// seq among the records to delete when the head is cut. The caller has
+// already counted the entries.
 func (i *Ingester) appendHead(s *stream, seq uint64, seg []byte) {
 	h := &s.head
 	if n := len(h.seqs); n == 0 || h.seqs[n-1] != seq {
 		h.seqs = append(h.seqs, seq)
 	}
-	h.arena = append(h.arena, seg...)
+	h.appendEntries(seg, &i.pages)
 	i.m.headBytes.Add(float64(len(seg)))
 }
 
@@ -195,6 +195,7 @@ func (i *Ingester) blocksCommitted(ps []pendingBlock, err error) {
 		return
 	}
 	for k := range ps {
+		i.m.blockWritten.Add(float64(len(*ps[k].rec)))
 		i.addBlock(ps[k].s, ps[k].bseq, ps[k].meta)
 	}
 }
@@ -236,8 +237,10 @@ func (i *Ingester) cutChunk(s *stream, reason byte, carry []byte) (uint64, error
 		nblocks++
 	}
 	var newSeq uint64
+	var carryVal []byte
 	if carry != nil {
 		newSeq = i.nextWSeq.Add(1)
+		carryVal = appendWALValue(nil, carry)
 	}
 	bseq, cseq := s.nextBlockSeq, s.open.cseq
 	err := i.commitWithWALDeletes(s.sid, s.head.seqs, func(txn *badger.Txn) error {
@@ -252,14 +255,16 @@ func (i *Ingester) cutChunk(s *stream, reason byte, carry []byte) (uint64, error
 		if carry == nil {
 			return nil
 		}
-		return txn.Set(walKey(nil, s.sid, newSeq), append([]byte{recordVersion}, carry...))
+		return txn.Set(walKey(nil, s.sid, newSeq), carryVal)
 	})
 	if err != nil {
 		i.m.storageFailures.WithLabelValues("cut").Inc()
 		i.logger.Error("cut chunk", "tenant", s.tenant, "stream", s.labels.String(), "reason", cutReasonName(reason), "err", err)
 		return 0, err
 	}
+	i.m.walWritten.Add(float64(len(carryVal)))
 	if hasHead {
+		i.m.blockWritten.Add(float64(len(*rec)))
 		i.addBlock(s, bseq, meta)
 	} else {
 		s.head.seqs = s.head.seqs[:0]
@@ -279,8 +284,8 @@ func (i *Ingester) addBlock(s *stream, bseq uint64, meta chunk.BlockMeta) {
 	s.open.blocks = append(s.open.blocks, blockRef{bseq: bseq, meta: meta})
 	s.open.size += int64(meta.Length)
 	s.nextBlockSeq = bseq + 1
-	i.m.headBytes.Sub(float64(len(s.head.arena)))
-	s.head.reset(true, i.cfg.BlockSize)
+	i.m.headBytes.Sub(float64(s.head.size))
+	s.head.reset(&i.pages)
 	s.dedup.rotate()
 	i.m.blocksCut.Inc()
 }
@@ -291,13 +296,15 @@ func (i *Ingester) encodeHead(s *stream, dst []byte) ([]byte, chunk.BlockMeta) {
 	b := i.builders.Get().(*chunk.BlockBuilder)
 	defer i.builders.Put(b)
 	var sb labels.ScratchBuilder
-	r := entryReader{b: s.head.arena}
-	var e walEntry
-	for r.next(&e) {
-		b.Append(e.ts, e.line, metadataLabels(e.md, &sb))
-	}
-	if r.err != nil {
-		panic("BUG: malformed head block: " + r.err.Error())
+	for _, page := range s.head.pages {
+		r := entryReader{b: page}
+		var e walEntry
+		for r.next(&e) {
+			b.Append(e.ts, e.line, metadataLabels(e.md, &sb))
+		}
+		if r.err != nil {
+			panic("BUG: malformed head block: " + r.err.Error())
+		}
 	}
 	return b.Encode(dst)
 }

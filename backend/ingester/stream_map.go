@@ -63,7 +63,7 @@ func (m *streamMap) getOrCreate(tenant string, fp model.Fingerprint, ls labels.L
 
 func newStream(tenant string, fp model.Fingerprint, ls labels.Labels, sid uint64) *stream {
 	s := &stream{tenant: tenant, labels: ls, fp: fp, sid: sid}
-	s.head.reset(false, 0)
+	s.head.release(nil)
 	s.dedup.release()
 	return s
 }
