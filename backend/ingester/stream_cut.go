@@ -97,6 +97,24 @@ type pendingBlock struct {
 func (i *Ingester) cutBlocks(ss []*stream, force bool) {
 	slices.SortFunc(ss, func(a, b *stream) int { return cmpUint(a.sid, b.sid) })
 	ss = slices.Compact(ss)
+	for len(ss) > 0 {
+		n := min(len(ss), cutGroup)
+		i.cutGroup(ss[:n], force)
+		ss = ss[n:]
+	}
+}
+
+// cutGroup is the number of streams cutBlocks locks, encodes and commits
+// at once. Encoding a block takes milliseconds, and a push that finds one
+// of the streams locked waits: groups keep that wait to a few blocks'
+// encoding, so that concurrent pushes encode in parallel instead of
+// queueing behind one push that cuts dozens of heads, while a group still
+// shares one commit (one device flush with sync writes).
+const cutGroup = 4
+
+// cutGroup cuts the heads of ss (sorted by sid, distinct) as cutBlocks
+// describes, holding the locks of ss only.
+func (i *Ingester) cutGroup(ss []*stream, force bool) {
 	// Stream locks are taken in sid order; other goroutines hold one
 	// stream lock at a time or also lock in sid order.
 	for _, s := range ss {
