@@ -21,9 +21,9 @@ import (
 // records, then the blocks it completed). Lode replicates every stream to
 // three ingesters, so one machine's power loss loses nothing acknowledged
 // either way; the default is off. Measured with BenchmarkPush (loggen
-// corpus, 100 streams, 2 cores shared with other work, so ranges): pushes
-// of 1 MiB one at a time 44-53 MB/s without sync, 22-31 MB/s with; pushes
-// of 64 KiB 28-47 MB/s without, 11-13 MB/s with.
+// corpus, 100 streams, 2 cores shared with other work, so ranges of two
+// runs): pushes of 1 MiB one at a time 48-59 MB/s without sync, 47-49 MB/s
+// with; pushes of 64 KiB 56-91 MB/s without, 31-41 MB/s with.
 type Config struct {
 	SyncWrites        bool          `yaml:"sync_writes"`
 	BlockSize         int           `yaml:"block_size"`
@@ -55,12 +55,27 @@ type Config struct {
 // pages stay resident in the process until the file is deleted, so the
 // defaults make garbage collection quick: a 1 MiB memtable (it holds only
 // keys and value pointers, about a second of pushes) flushed and compacted
-// at once, so that Badger learns of deleted values soon, small value log
-// files, and a collector running every second. Measured while ingesting
-// 1 GiB of realistic logs (see large_test.go): peak RSS 371 MiB with these
-// defaults against 1414 MiB with 16 MiB memtables, 64 MiB value log files
-// and a one-minute collector. Badger compression is off (blocks are
-// compressed already), so no block cache is needed.
+// at once, so that Badger learns of deleted values soon, value log files
+// of 32 MiB, and a collector running every second. Measured while ingesting
+// 1 GiB of realistic logs (see large_test.go): peak RSS 371 MiB with 1 MiB
+// memtables, 8 MiB value log files and a one-second collector against 1414
+// MiB with 16 MiB memtables, 64 MiB value log files and a one-minute
+// collector. Badger compression is off (blocks are compressed already), so
+// no block cache is needed.
+//
+// Since WAL records are compressed (FORMAT.md), 1 GiB of lines writes
+// about 0.5 GiB to the value log (0.35 of WAL records, 0.16 of blocks)
+// instead of 1.2 GiB, and larger files pay: each file costs a sync and a
+// remap when full, and files are what the collector picks and rewrites.
+// Measured with the lode server and lode-loadgen (1 GiB, 200 streams, 4
+// pushers; CPU profiles, Badger's writes and collector as a fraction of
+// block encoding, which does the same work in every run; peak file-backed
+// RSS; peak RSS; 2 to 4 runs each): 8 MiB files and discard ratio 0.5,
+// 26%, 244 MiB, 455 MiB; 32 MiB and 0.5, 19%, 253 MiB, 467 MiB; 32 MiB and
+// 0.4, 20%, 234 MiB, 457 MiB; 16 MiB and 0.4, 24%, 240 MiB, 455 MiB. With
+// 8 MiB files and 0.4, the peak file-backed RSS fell to 222 MiB but the
+// server took 4 CPU-seconds more per GiB (2 runs). Memtables of 2 MiB held
+// 20 MiB more value log in memory (large_test.go) for no gain.
 type BadgerConfig struct {
 	MemTableSize     int64         `yaml:"memtable_size"`
 	NumMemtables     int           `yaml:"num_memtables"`
@@ -110,13 +125,13 @@ func (c *BadgerConfig) RegisterFlags(f *flag.FlagSet) {
 		"Memtables kept in memory (one active, the rest waiting to be written to level 0).")
 	f.Int64Var(&c.ValueThreshold, "ingester.badger.value-threshold", 128,
 		"Values at least this large go to Badger's value log rather than its LSM tree.")
-	f.Int64Var(&c.ValueLogFileSize, "ingester.badger.value-log-file-size", 8<<20,
-		"Size of one Badger value log file; smaller files are garbage-collected sooner.")
+	f.Int64Var(&c.ValueLogFileSize, "ingester.badger.value-log-file-size", 32<<20,
+		"Size of one Badger value log file; smaller files are garbage-collected sooner, larger ones cost less CPU.")
 	f.Int64Var(&c.BlockCacheSize, "ingester.badger.block-cache-size", 0,
 		"Badger block cache in bytes (0: none; not needed while Badger compression is off).")
 	f.DurationVar(&c.GCInterval, "ingester.badger.gc-interval", time.Second,
 		"How often Badger's value log is garbage-collected.")
-	f.Float64Var(&c.GCDiscardRatio, "ingester.badger.gc-discard-ratio", 0.5,
+	f.Float64Var(&c.GCDiscardRatio, "ingester.badger.gc-discard-ratio", 0.4,
 		"A value log file is rewritten once this fraction of it is garbage: lower keeps fewer files (less disk and memory), higher rewrites long-lived data less often (less CPU).")
 }
 

@@ -4,8 +4,9 @@
 // queries over what is not flushed yet.
 //
 // Data path (Badger key layout and invariants in FORMAT.md): Push writes one
-// WAL record per stream into Badger, then appends it to the stream's head
-// block in memory; heads that reached -ingester.block-size are encoded
+// WAL record per stream (s2-compressed) into Badger, then appends its
+// entries to the stream's head block in memory (pages from a pool shared by
+// all streams); heads that reached -ingester.block-size are encoded
 // (chunk.BlockBuilder) into blocks written to Badger in the transaction that
 // deletes their WAL records, one transaction per push. Memory keeps only
 // block metas. A chunk is complete at -ingester.chunk-target-size
@@ -30,7 +31,8 @@
 //
 // THREADS:
 //   - callers of Push, Query, Series, LabelNames, LabelValues and Flush;
-//     Push compresses the blocks it completes on its own goroutine;
+//     Push compresses its WAL records and the blocks it completes on its
+//     own goroutine;
 //   - the flush loop (one goroutine): every -ingester.flush-check-period cuts
 //     idle chunks and removes empty idle streams, and a second after a chunk
 //     is cut flushes what is due; it receives from the flush queue's kick

@@ -12,10 +12,12 @@ import (
 
 // pushScratch holds one Push's records: keys, bodies and stream records
 // back to back in buf, the values stored in Badger (bodies compressed) in
-// stored, located by offsets so that both may grow. Pooled.
+// stored, the dedup hashes of their entries in hashes, located by offsets
+// so that all may grow. Pooled.
 type pushScratch struct {
 	buf    []byte
 	stored []byte
+	hashes []uint64
 	recs   []pendingRecord
 	full   []*stream // streams whose head reached the block size
 }
@@ -26,6 +28,7 @@ type pendingRecord struct {
 	seq                uint64
 	key, body          [2]int // offsets of the record's key and body (WAL entries) in buf
 	stored             [2]int // offsets of the value written to Badger in stored
+	hashes             [2]int // offsets of the entries' hashes in hashes
 	streamVal          [2]int // offsets of the stream record value; 0,0 if none
 	entries, dups      int
 	committed, skipped bool // skipped: no entry left after dropping duplicates
@@ -77,7 +80,7 @@ func (i *Ingester) putScratch(sc *pushScratch) {
 		sc.stored = nil
 	}
 	clear(sc.recs)
-	sc.buf, sc.stored, sc.recs = sc.buf[:0], sc.stored[:0], sc.recs[:0]
+	sc.buf, sc.stored, sc.hashes, sc.recs = sc.buf[:0], sc.stored[:0], sc.hashes[:0], sc.recs[:0]
 	i.scratch.Put(sc)
 }
 
@@ -112,7 +115,8 @@ func (i *Ingester) prepareRecord(tenant string, st *model.Stream, sc *pushScratc
 	r := i.startRecord(s, sc)
 	for k := range st.Entries {
 		e := &st.Entries[k]
-		if s.dedup.contains(e.Timestamp, e.Line) {
+		h := entryHash(e.Timestamp, e.Line)
+		if s.dedup.contains(e.Timestamp, h) {
 			r.dups++
 			continue
 		}
@@ -122,6 +126,7 @@ func (i *Ingester) prepareRecord(tenant string, st *model.Stream, sc *pushScratc
 			r = i.startRecord(s, sc)
 		}
 		sc.buf = appendEntry(sc.buf, e)
+		sc.hashes = append(sc.hashes, h)
 		r.entries++
 	}
 	i.finishRecord(s, sc, r)
@@ -135,6 +140,7 @@ func (i *Ingester) startRecord(s *stream, sc *pushScratch) *pendingRecord {
 	sc.buf = walKey(sc.buf, s.sid, r.seq)
 	r.key[1] = len(sc.buf)
 	r.body[0] = r.key[1]
+	r.hashes[0] = len(sc.hashes)
 	return r
 }
 
@@ -142,6 +148,7 @@ func (i *Ingester) startRecord(s *stream, sc *pushScratch) *pendingRecord {
 // record if s was never written.
 func (i *Ingester) finishRecord(s *stream, sc *pushScratch, r *pendingRecord) {
 	r.body[1] = len(sc.buf)
+	r.hashes[1] = len(sc.hashes)
 	r.skipped = r.entries == 0
 	if !s.persisted && !r.skipped {
 		r.streamVal[0] = len(sc.buf)
@@ -227,7 +234,7 @@ func (i *Ingester) applyRecords(sc *pushScratch) {
 		if r.committed {
 			s.persisted = true
 			s.lastAppend = now
-			if i.applyRecord(s, r.seq, sc.slice(r.body)) {
+			if i.applyRecord(s, r.seq, sc.slice(r.body), sc.hashes[r.hashes[0]:r.hashes[1]]) {
 				full = append(full, s)
 			}
 		}

@@ -16,11 +16,12 @@ import (
 // under minCompressedBody or over maxCompressedBody bytes, as they are
 // (recordVersion). s2's default block encoder was measured against its
 // Snappy-compatible and "better" encoders on the bodies loggen's corpus
-// gives (BenchmarkWALCompression, pushes of 1 MiB over 20 and 200 streams):
-// compressed/raw 0.29 and 0.38 for s2, 0.29 and 0.38 for Snappy, 0.27 and
-// 0.37 for better, at about 700, 650 and 230 MB per CPU-second (better also
-// allocates its match tables on every call). Decoding, on replay only, runs
-// at about 1.5 GB per CPU-second.
+// gives (BenchmarkWALCompression, pushes of 1 MiB over 20 and over 200
+// streams, two runs): compressed/raw 0.285 and 0.380 for s2 at 650-800 MB
+// per CPU-second, 0.287 and 0.381 for Snappy at 615-840, 0.269 and 0.367
+// for better at 220-390 (better also allocates its match tables on every
+// call). s2 and Snappy cost the same; s2 is a little smaller. Decoding, on
+// replay only, runs at 1.4-1.8 GB per CPU-second.
 const (
 	minCompressedBody = 64
 	// maxCompressedBody bounds what replay allocates for one compressed

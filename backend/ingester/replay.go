@@ -304,7 +304,7 @@ func (i *Ingester) replayWAL(streams map[uint64]*replayStream) error {
 		}
 		s := rs.s
 		s.mu.Lock()
-		full := i.applyRecord(s, ids[1], body)
+		full := i.applyRecord(s, ids[1], body, nil)
 		s.mu.Unlock()
 		if full {
 			i.cutBlocks([]*stream{s}, false)

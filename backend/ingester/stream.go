@@ -124,13 +124,11 @@ func (s *stream) empty() bool {
 // dedupSet remembers hashes of the (timestamp, line) pairs of the head
 // block and of the block cut before it, to drop entries a client pushes
 // again. Hashes are 64-bit, so a false match needs a collision among the
-// few thousand hashes of two blocks (probability about n²/2⁶⁵). Hashes are
-// kept unsorted while appending and sorted on the first lookup after.
+// few thousand hashes of two blocks (probability about n²/2⁶⁵).
 type dedupSet struct {
-	cur, prev             []uint64
-	curSorted, prevSorted bool
-	maxTs                 int64 // largest timestamp in cur or prev
-	any                   bool
+	cur, prev hashList
+	maxTs     int64 // largest timestamp in cur or prev
+	any       bool
 }
 
 // entryHash combines a timestamp and a line into the dedup hash.
@@ -141,34 +139,19 @@ func entryHash(ts int64, line []byte) uint64 {
 	return h ^ h>>32
 }
 
-// contains reports whether (ts, line) is in the set. Entries newer than
-// everything in the set, the common case, cost one comparison.
-func (d *dedupSet) contains(ts int64, line []byte) bool {
+// contains reports whether the entry of timestamp ts and hash h
+// (entryHash) is in the set. Entries newer than everything in the set, the
+// common case, cost one comparison.
+func (d *dedupSet) contains(ts int64, h uint64) bool {
 	if !d.any || ts > d.maxTs {
 		return false
 	}
-	h := entryHash(ts, line)
-	return searchSorted(d.cur, &d.curSorted, h) || searchSorted(d.prev, &d.prevSorted, h)
+	return d.cur.contains(h) || d.prev.contains(h)
 }
 
-func searchSorted(hs []uint64, sorted *bool, h uint64) bool {
-	if len(hs) == 0 {
-		return false
-	}
-	if !*sorted {
-		slices.Sort(hs)
-		*sorted = true
-	}
-	_, found := slices.BinarySearch(hs, h)
-	return found
-}
-
-func (d *dedupSet) add(ts int64, line []byte) {
-	h := entryHash(ts, line)
-	if n := len(d.cur); n > 0 && d.cur[n-1] > h {
-		d.curSorted = false
-	}
-	d.cur = append(d.cur, h)
+// add adds the entry of timestamp ts and hash h to the head's hashes.
+func (d *dedupSet) add(ts int64, h uint64) {
+	d.cur.add(h)
 	if !d.any || ts > d.maxTs {
 		d.maxTs = ts
 	}
@@ -178,12 +161,62 @@ func (d *dedupSet) add(ts int64, line []byte) {
 // rotate starts a new head block: the current hashes become the previous
 // block's.
 func (d *dedupSet) rotate() {
-	d.prev, d.cur = d.cur, d.prev[:0]
-	d.prevSorted, d.curSorted = d.curSorted, true
+	d.prev, d.cur = d.cur, d.prev
+	d.cur.reset()
 }
 
 // release drops everything (the stream went idle).
-func (d *dedupSet) release() { *d = dedupSet{curSorted: true, prevSorted: true} }
+func (d *dedupSet) release() { *d = dedupSet{} }
+
+// hashList is a set of 64-bit hashes: a sorted run followed by the hashes
+// added since the last lookup, which a lookup sorts and merges into the
+// run. Adding appends (a stream's list is touched sequentially, where a
+// hash table costs a cache miss per entry once many streams are active),
+// and pushes that arrive out of timestamp order (concurrent pushers), which
+// look entries up between additions, cost a sort of the push's hashes and
+// a merge instead of a sort of the whole list.
+type hashList struct {
+	h      []uint64
+	sorted int // h[:sorted] is sorted
+}
+
+func (l *hashList) add(h uint64) { l.h = append(l.h, h) }
+
+func (l *hashList) contains(h uint64) bool {
+	if l.sorted < len(l.h) {
+		l.sortTail()
+	}
+	_, found := slices.BinarySearch(l.h, h)
+	return found
+}
+
+// sortTail sorts the hashes added since the last lookup and merges them
+// into the sorted run, through a copy in the array's spare capacity.
+func (l *hashList) sortTail() {
+	n, s := len(l.h), l.sorted
+	l.sorted = n
+	slices.Sort(l.h[s:])
+	if s == 0 || l.h[s-1] <= l.h[s] {
+		return
+	}
+	l.h = slices.Grow(l.h, n-s)
+	tail := l.h[n : n+n-s]
+	copy(tail, l.h[s:n])
+	// Merge backwards, largest first, into the room the tail leaves.
+	i, j := s-1, len(tail)-1
+	for k := n - 1; j >= 0; k-- {
+		if i >= 0 && l.h[i] > tail[j] {
+			l.h[k] = l.h[i]
+			i--
+		} else {
+			l.h[k] = tail[j]
+			j--
+		}
+	}
+}
+
+// reset empties the list, keeping its array.
+func (l *hashList) reset() { l.h, l.sorted = l.h[:0], 0 }
 
 // alignDown returns the start of the window of length w holding ts.
 func alignDown(ts int64, w int64) int64 {

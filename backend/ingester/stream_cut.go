@@ -12,14 +12,16 @@ import (
 )
 
 // applyRecord adds the entries of a durable WAL record (its sequence number
-// and body, without the version byte) to s. The caller holds s.mu.
+// and body, without the version byte) to s. hashes holds the entries'
+// entryHash in order (computed by prepareRecord), or is nil. The caller
+// holds s.mu.
 //
 // An entry at or past the end of the open chunk's time window cuts the
 // chunk before it; the rest of the record is then rewritten as a new WAL
 // record in the cut's transaction, so that every entry stays in exactly one
 // place. It reports whether the head reached the block size; the caller
 // then passes s to cutBlocks.
-func (i *Ingester) applyRecord(s *stream, seq uint64, body []byte) (full bool) {
+func (i *Ingester) applyRecord(s *stream, seq uint64, body []byte, hashes []uint64) (full bool) {
 	maxAge := int64(i.cfg.MaxChunkAge)
 	r := entryReader{b: body}
 	var e walEntry
@@ -46,7 +48,11 @@ func (i *Ingester) applyRecord(s *stream, seq uint64, body []byte) (full bool) {
 		h := &s.head
 		h.entries++
 		h.minTs, h.maxTs = min(h.minTs, e.ts), max(h.maxTs, e.ts)
-		s.dedup.add(e.ts, e.line)
+		if hashes != nil {
+			s.dedup.add(e.ts, hashes[entries])
+		} else {
+			s.dedup.add(e.ts, entryHash(e.ts, e.line))
+		}
 		entries++
 		lineBytes += len(e.line)
 	}

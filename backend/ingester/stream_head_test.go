@@ -3,6 +3,7 @@ package ingester
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,6 +70,45 @@ func TestHeadPages(t *testing.T) {
 			h.reset(&pool)
 			if h.size != 0 || len(h.pages) != 0 || !h.empty() {
 				t.Fatal("reset left entries")
+			}
+		})
+	}
+}
+
+// TestHashList checks the dedup list against a map, with lookups after
+// runs of additions of every length around the merge limit, as in-order
+// and out-of-order pushes make them, and a reset.
+func TestHashList(t *testing.T) {
+	rng := uint64(1)
+	next := func() uint64 { rng = rng*6364136223846793005 + 1442695040888963407; return rng ^ rng>>29 }
+	for _, run := range []int{1, 7, 64, 500, 5000} {
+		t.Run(fmt.Sprintf("runs of %d", run), func(t *testing.T) {
+			var l hashList
+			want := map[uint64]bool{}
+			for round := 0; round < 2; round++ {
+				for k := 0; k < 3000; k++ {
+					h := next() & 0xffff // small range: repeats
+					if k%run == 0 {
+						if l.contains(h) != want[h] {
+							t.Fatalf("contains(%d) = %v", h, !want[h])
+						}
+					}
+					l.add(h)
+					want[h] = true
+				}
+				for h := range want {
+					if !l.contains(h) {
+						t.Fatalf("lost %d", h)
+					}
+				}
+				if !slices.IsSorted(l.h) {
+					t.Fatal("list not sorted after lookups")
+				}
+				l.reset()
+				clear(want)
+				if l.contains(next()) {
+					t.Fatal("reset left hashes")
+				}
 			}
 		})
 	}
