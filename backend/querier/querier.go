@@ -403,24 +403,14 @@ func (q *Querier) openChunk(ctx context.Context, ref index.ChunkRef, sel model.L
 			return it, err
 		}
 	}
-	st := stats.FromContext(ctx)
-	begin := time.Now()
-	data, err := q.bucket.Get(ctx, ref.Key)
+	c, err := q.fetchChunk(ctx, ref)
 	if err != nil {
-		return nil, fmt.Errorf("fetch chunk %s: %w", ref.Key, err)
+		return nil, err
 	}
-	c, err := chunk.Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("decode chunk %s: %w", ref.Key, err)
-	}
-	q.metas.put(ref.Key, newChunkMeta(c))
 	var rs chunk.ReadStats
-	if st != nil {
-		st.Querier().AddChunks(1, 1, time.Since(begin))
-	}
 	it := c.Entries(sel.Start, sel.End, sel.Direction, readOptions(sel, &rs))
 	h := c.Header()
-	return &chunkEntries{it: it, st: st, rs: &rs, at: model.StreamEntry{Labels: h.Labels, Fingerprint: ref.Fingerprint}}, nil
+	return &chunkEntries{it: it, st: stats.FromContext(ctx), rs: &rs, at: model.StreamEntry{Labels: h.Labels, Fingerprint: ref.Fingerprint}}, nil
 }
 
 // chunkEntries adapts a chunk's entry iterator to stream entries and
