@@ -103,9 +103,18 @@ func (z *zstdCodecs) putEncoder(level zstd.EncoderLevel, e *zstd.Encoder) {
 	z.enc[level].free <- e // never blocks: at most cap encoders exist
 }
 
+// zstdWindow is the encoders' window. Sections are compressed whole in one
+// segment, so a window past the largest section (a block's lines: the block
+// size plus at most one line) finds no further match, while each encoder
+// keeps a history buffer of the window's size: 1 MiB instead of the default
+// 8 MiB saves 7 MiB of heap per encoder and leaves the bytes of blocks up
+// to 1 MiB unchanged.
+const zstdWindow = 1 << 20
+
 func newZstdEncoder(level zstd.EncoderLevel) *zstd.Encoder {
 	e, err := zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(level),
+		zstd.WithWindowSize(zstdWindow),
 		zstd.WithEncoderCRC(false),
 		zstd.WithEncoderConcurrency(1),
 		zstd.WithSingleSegment(true),

@@ -84,6 +84,8 @@ type BadgerConfig struct {
 	BlockCacheSize   int64         `yaml:"block_cache_size"`
 	GCInterval       time.Duration `yaml:"gc_interval"`
 	GCDiscardRatio   float64       `yaml:"gc_discard_ratio"`
+	// ReleaseValueLogPages: see vlogPages.
+	ReleaseValueLogPages bool `yaml:"release_value_log_pages"`
 }
 
 // RegisterFlags registers the ingester's flags with their defaults.
@@ -133,6 +135,8 @@ func (c *BadgerConfig) RegisterFlags(f *flag.FlagSet) {
 		"How often Badger's value log is garbage-collected.")
 	f.Float64Var(&c.GCDiscardRatio, "ingester.badger.gc-discard-ratio", 0.4,
 		"A value log file is rewritten once this fraction of it is garbage: lower keeps fewer files (less disk and memory), higher rewrites long-lived data less often (less CPU).")
+	f.BoolVar(&c.ReleaseValueLogPages, "ingester.badger.release-value-log-pages", true,
+		"Linux: at each value log collection, write back and release from memory the pages of value log files Badger no longer writes, which its memory map otherwise keeps resident (a later read loads them again). Off, the kernel reclaims them only under memory pressure.")
 }
 
 // Validate reports the first invalid setting.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,5 +215,82 @@ func TestCutByIdle(t *testing.T) {
 	e.push(mkStream("app=quiet", ent(t0+2, "back")))
 	if got := e.query(model.LogSelect{Direction: model.Forward}); len(got) != 1 || string(got[0].Line) != "back" {
 		t.Fatalf("query after return: %v", got)
+	}
+}
+
+// TestSealedHeadCutByChunk holds a push between sealing a full head and
+// encoding it, and meanwhile queries, pushes to the same stream, and cuts
+// the chunk (which commits the sealed head itself): every entry must be
+// visible throughout, flushed once, and nothing must be left in Badger
+// once the held push finishes.
+func TestSealedHeadCutByChunk(t *testing.T) {
+	cfg := testConfig()
+	cfg.BlockSize = 1 << 10
+	e := newEnv(t, cfg)
+	sealed, release := make(chan struct{}), make(chan struct{})
+	var released sync.Once
+	t.Cleanup(func() { released.Do(func() { close(release) }) }) // before the env's Close
+	var once bool
+	e.ing.afterSeal = func() {
+		if !once {
+			once = true
+			close(sealed)
+			<-release
+		}
+	}
+	var pushed []model.Stream
+	batch := func(from, n int) model.Stream {
+		var es []model.Entry
+		for k := from; k < from+n; k++ {
+			es = append(es, ent(t0+int64(k)*int64(time.Millisecond), fmt.Sprintf("level=info msg=\"request %d\" duration=%dms", k, k%97)))
+		}
+		st := mkStream("app=api", es...)
+		pushed = append(pushed, st)
+		return st
+	}
+	first := batch(0, 40) // over 1 KiB: the push seals the head
+	held := make(chan error, 1)
+	go func() { held <- e.ing.Push(context.Background(), testTenant, []model.Stream{first}) }()
+	<-sealed
+
+	check := func(when string, want []model.Stream) {
+		t.Helper()
+		got := e.query(model.LogSelect{Direction: model.Forward})
+		if w := sortEntries(flatten(want), model.Forward); !slices.EqualFunc(got, w, func(a, b model.StreamEntry) bool {
+			return a.Timestamp == b.Timestamp && string(a.Line) == string(b.Line)
+		}) {
+			t.Fatalf("%s: query returned %d entries, want %d", when, len(got), len(w))
+		}
+	}
+	check("sealed head pending", pushed)
+	e.push(batch(40, 40)) // fills the new head; its seal waits for the pending one
+	e.push(batch(10, 5))  // duplicates of the sealed head: dropped
+	pushed = pushed[:len(pushed)-1]
+	check("second head full", pushed)
+	if err := e.ing.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check("chunk cut and flushed", nil)
+	sameEntries(t, sortEntries(e.bucketEntries(), model.Forward), sortEntries(flatten(pushed), model.Forward))
+	released.Do(func() { close(release) })
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	last := batch(80, 40)
+	e.push(last)
+	check("after the held push", []model.Stream{last})
+	if err := e.ing.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sameEntries(t, sortEntries(e.bucketEntries(), model.Forward), sortEntries(flatten(pushed), model.Forward))
+	if n := e.countKeys(prefixWAL); n != 0 {
+		t.Errorf("%d WAL records left after the flush", n)
+	}
+	if d := e.metric("lode_ingester_duplicate_entries_total"); d != 5 {
+		t.Errorf("duplicates counted: %v, want 5", d)
+	}
+	e.reopen()
+	if got := e.query(model.LogSelect{}); len(got) != 0 {
+		t.Errorf("after restart the ingester holds %d entries, want 0 (all flushed)", len(got))
 	}
 }

@@ -6,10 +6,12 @@
 // Data path (Badger key layout and invariants in FORMAT.md): Push writes one
 // WAL record per stream (s2-compressed) into Badger, then appends its
 // entries to the stream's head block in memory (pages from a pool shared by
-// all streams); heads that reached -ingester.block-size are encoded
-// (chunk.BlockBuilder) into blocks written to Badger in the transaction that
-// deletes their WAL records, one transaction per push. Memory keeps only
-// block metas. A chunk is complete at -ingester.chunk-target-size
+// all streams); a head that reached -ingester.block-size is sealed (moved
+// aside under the stream lock, a new head taking the next entries), encoded
+// (chunk.BlockBuilder) with no lock held, and written to Badger as a block
+// in the transaction that deletes its WAL records, the blocks of a push
+// committed together in groups. A chunk cut does not wait for a sealed head
+// being encoded: it encodes it itself. Memory keeps only block metas. A chunk is complete at -ingester.chunk-target-size
 // (compressed), at the end of its time window (multiples of
 // -ingester.max-chunk-age on entry timestamps, so replicas cut alike) or
 // after -ingester.chunk-idle-period without entries; the flush encodes it
@@ -41,6 +43,10 @@
 //     batch, each writing one chunk object, joined before AddChunks;
 //   - the value log collector (one goroutine): runs Badger's value log GC
 //     every -ingester.badger.gc-interval;
+//   - the value log page releaser (one goroutine, Linux, with
+//     -ingester.badger.release-value-log-pages): every 250 ms writes back
+//     and releases the memory-mapped pages of value log files Badger no
+//     longer writes (vlogPages);
 //   - Badger's own goroutines (writes, compactions).
 //
 // Locks, outermost first: closeMu (Close against operations), flushMu (one

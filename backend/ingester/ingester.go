@@ -70,6 +70,10 @@ type Ingester struct {
 	bufs     sync.Pool // *[]byte, block encoding buffers
 	pages    pagePool  // pages of heads
 
+	// afterSeal, if set (tests), runs after cutBlocks sealed heads, before
+	// it encodes them.
+	afterSeal func()
+
 	queue flushQueue
 
 	// deleteMu orders the removal of flushed chunks from Badger and memory
@@ -149,6 +153,10 @@ func New(cfg Config, deps Deps) (*Ingester, error) {
 	i.wg.Add(2)
 	go i.flushLoop(ctx)
 	go i.gcLoop(ctx)
+	if cfg.Badger.ReleaseValueLogPages {
+		i.wg.Add(1)
+		go i.pagesLoop(ctx)
+	}
 	return i, nil
 }
 
@@ -221,14 +229,7 @@ func (i *Ingester) vlogSize() float64 {
 // until none is left.
 func (i *Ingester) gcLoop(ctx context.Context) {
 	defer i.wg.Done()
-	t := time.NewTicker(i.cfg.Badger.GCInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, i.cfg.Badger.GCInterval, func() bool {
 		for ctx.Err() == nil {
 			err := i.db.RunValueLogGC(i.cfg.Badger.GCDiscardRatio)
 			if err != nil {
@@ -238,6 +239,41 @@ func (i *Ingester) gcLoop(ctx context.Context) {
 				break
 			}
 			i.m.badgerGCRewrites.Inc()
+		}
+		return true
+	})
+}
+
+// vlogPagesPeriod is how often pagesLoop releases value log pages: at
+// 60 MiB/s of pushes Badger writes about 30 MiB/s to its value log.
+const vlogPagesPeriod = 250 * time.Millisecond
+
+// pagesLoop releases the resident pages of value log files that Badger no
+// longer writes (see vlogPages).
+func (i *Ingester) pagesLoop(ctx context.Context) {
+	defer i.wg.Done()
+	pages := newVlogPages(i.db.Opts().ValueDir)
+	every(ctx, vlogPagesPeriod, func() bool {
+		if err := pages.release(); err != nil {
+			i.logger.Warn("release value log pages; they stay resident", "err", err)
+			return false
+		}
+		return true
+	})
+}
+
+// every calls fn every period until ctx is done or fn returns false.
+func every(ctx context.Context, period time.Duration, fn func() bool) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !fn() {
+			return
 		}
 	}
 }

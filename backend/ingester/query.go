@@ -131,9 +131,13 @@ func snapshot(s *stream, start, end int64) (streamSnap, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sn := streamSnap{s: s}
-	h := &s.head
-	if !h.empty() && h.minTs < end && h.maxTs >= start {
-		sn.head = h.appendTo(make([]byte, 0, h.size))
+	// The sealed head's entries and the head's, back to back: headEntries
+	// sorts them.
+	if sh := s.sealed; sh != nil && sh.minTs < end && sh.maxTs >= start {
+		sn.head = sh.appendTo(make([]byte, 0, sh.size+s.head.size))
+	}
+	if h := &s.head; !h.empty() && h.minTs < end && h.maxTs >= start {
+		sn.head = h.appendTo(sn.head)
 	}
 	add := func(cseq uint64, blocks []blockRef) {
 		for _, b := range blocks {

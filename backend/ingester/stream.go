@@ -40,7 +40,10 @@ type stream struct {
 	// the idle cut.
 	lastAppend int64
 
-	head         headBlock
+	head headBlock
+	// sealed is a full head that a push took out of head to encode it
+	// into a block without holding mu (see cutBlocks); nil when none.
+	sealed       *sealedHead
 	dedup        dedupSet
 	open         openChunk
 	cut          []*cutChunk // oldest first
@@ -102,6 +105,9 @@ func (s *stream) timeRange() (minTs, maxTs int64, ok bool) {
 	if !s.head.empty() {
 		minTs, maxTs, ok = s.head.minTs, s.head.maxTs, true
 	}
+	if sh := s.sealed; sh != nil {
+		minTs, maxTs, ok = min(minTs, sh.minTs), max(maxTs, sh.maxTs), true
+	}
 	add := func(blocks []blockRef) {
 		if lo, hi, any := blocksRange(blocks); any {
 			minTs, maxTs, ok = min(minTs, lo), max(maxTs, hi), true
@@ -117,7 +123,7 @@ func (s *stream) timeRange() (minTs, maxTs int64, ok bool) {
 // empty reports whether the stream holds no data and no pending WAL
 // record. The caller holds s.mu.
 func (s *stream) empty() bool {
-	return s.head.empty() && len(s.head.seqs) == 0 && !s.open.active &&
+	return s.head.empty() && len(s.head.seqs) == 0 && s.sealed == nil && !s.open.active &&
 		len(s.open.blocks) == 0 && len(s.cut) == 0
 }
 

@@ -84,43 +84,138 @@ func (i *Ingester) appendHead(s *stream, seq uint64, seg []byte) {
 	i.m.headBytes.Add(float64(len(seg)))
 }
 
-// pendingBlock is a head encoded by cutBlocks, not yet committed.
+// sealedHead is a full head taken out of its stream (stream.sealed) to be
+// encoded into a block without holding the stream lock: encoding takes
+// milliseconds, and pushes to the stream append to a new head meanwhile.
+// Its entries never change; the stream's dedup set holds their hashes as
+// the previous block's.
+type sealedHead struct {
+	headBlock
+	// busy: the push that sealed the head is encoding it and owns its
+	// pages, which it gives back once the block is committed, whoever
+	// committed it (a chunk cut does not wait for it; it encodes the
+	// sealed head itself). Not busy: that push's commit failed; the next
+	// cut of the stream retries it.
+	busy bool
+}
+
+// seal moves the head of s, which is full, into s.sealed and starts an
+// empty head. The caller holds s.mu; s.sealed is nil.
+func (i *Ingester) seal(s *stream) *sealedHead {
+	sh := &sealedHead{headBlock: s.head, busy: true}
+	s.head = headBlock{}
+	s.head.reset(nil)
+	s.sealed = sh
+	s.dedup.rotate()
+	return sh
+}
+
+// pendingBlock is a head or a sealed head encoded into a block, not yet
+// committed.
 type pendingBlock struct {
 	s        *stream
+	h        *headBlock  // &s.head, or the sealed head's
+	sh       *sealedHead // the sealed head encoded; nil for s.head
 	bseq     uint64
 	blk, rec *[]byte // encoded block; block data record
 	meta     chunk.BlockMeta
 }
 
-// cutBlocks compresses the heads of ss that reached the block size into
-// blocks of their open chunks, each in the same transaction as the
-// deletion of its WAL records, and cuts chunks that reached the target
-// size. All the blocks go into as few transactions as Badger allows, so
-// that a push costs one more commit (one more device flush with sync
-// writes), not one per stream. With force, every non-empty head is cut.
-// The caller holds no stream lock; ss is reordered. On failure heads stay
-// and a later push retries.
+// cutBlocks turns the heads of ss that reached the block size into blocks
+// of their open chunks, each in the same transaction as the deletion of its
+// WAL records, and cuts chunks that reached the target size. Full heads are
+// sealed under their stream's lock, encoded with no lock held (concurrent
+// pushes encode in parallel and keep appending to the streams meanwhile),
+// then committed in groups of commitGroup streams, each group in as few
+// transactions as Badger allows, so that a push costs a few more commits
+// (device flushes with sync writes), not one per stream. With force, every
+// non-empty head is cut, under the stream locks. The caller holds no
+// stream lock; ss is reordered. On failure heads stay and a later push
+// retries.
 func (i *Ingester) cutBlocks(ss []*stream, force bool) {
 	slices.SortFunc(ss, func(a, b *stream) int { return cmpUint(a.sid, b.sid) })
 	ss = slices.Compact(ss)
-	for len(ss) > 0 {
-		n := min(len(ss), cutGroup)
-		i.cutGroup(ss[:n], force)
-		ss = ss[n:]
+	if force {
+		for len(ss) > 0 {
+			n := min(len(ss), commitGroup)
+			i.cutGroupLocked(ss[:n])
+			ss = ss[n:]
+		}
+		return
+	}
+	// A head that filled again while its predecessor was sealed is cut
+	// in a second round, or else by the next push to the stream.
+	for round := 0; round < 2 && len(ss) > 0; round++ {
+		ss = i.cutSealed(ss)
 	}
 }
 
-// cutGroup is the number of streams cutBlocks locks, encodes and commits
-// at once. Encoding a block takes milliseconds, and a push that finds one
-// of the streams locked waits: groups keep that wait to a few blocks'
-// encoding, so that concurrent pushes encode in parallel instead of
-// queueing behind one push that cuts dozens of heads, while a group still
-// shares one commit (one device flush with sync writes).
-const cutGroup = 4
+// commitGroup is the number of streams whose blocks are committed
+// together, holding their locks for the commit.
+const commitGroup = 16
 
-// cutGroup cuts the heads of ss (sorted by sid, distinct) as cutBlocks
-// describes, holding the locks of ss only.
-func (i *Ingester) cutGroup(ss []*stream, force bool) {
+// cutSealed seals the full heads of ss (sorted by sid, distinct), encodes
+// them and commits them. It returns the streams whose head was full again
+// after the commit.
+func (i *Ingester) cutSealed(ss []*stream) (again []*stream) {
+	ps := make([]pendingBlock, 0, len(ss))
+	for _, s := range ss {
+		s.mu.Lock()
+		if sh := s.sealed; sh != nil && !sh.busy {
+			_ = i.commitSealed(s) // an earlier commit failed; logged
+		}
+		if s.sealed == nil && s.headFull(i.cfg.BlockSize) {
+			sh := i.seal(s)
+			ps = append(ps, pendingBlock{s: s, h: &sh.headBlock, sh: sh})
+		}
+		s.mu.Unlock()
+	}
+	if i.afterSeal != nil && len(ps) > 0 {
+		i.afterSeal()
+	}
+	for k := range ps {
+		p := &ps[k]
+		p.blk, p.rec = i.getBuf(), i.getBuf()
+		*p.blk, p.meta = i.encodeHead(p.h, (*p.blk)[:0])
+	}
+	for len(ps) > 0 {
+		g := ps[:min(len(ps), commitGroup)]
+		ps = ps[len(g):]
+		for k := range g {
+			g[k].s.mu.Lock() // in sid order
+		}
+		live := make([]pendingBlock, 0, len(g))
+		for _, p := range g {
+			if p.s.sealed == p.sh { // else a chunk cut committed it
+				p.bseq = p.s.nextBlockSeq
+				live = append(live, p)
+			}
+		}
+		i.commitBlocks(live)
+		for _, p := range g {
+			s := p.s
+			if s.sealed == p.sh {
+				p.sh.busy = false // not committed: the next cut retries
+			} else {
+				p.sh.reset(&i.pages)
+			}
+			if s.open.size >= int64(i.cfg.ChunkTargetSize) {
+				_, _ = i.cutChunk(s, cutSize, nil) // logged; retried at the next block
+			}
+			if s.sealed == nil && s.headFull(i.cfg.BlockSize) {
+				again = append(again, s)
+			}
+			s.mu.Unlock()
+			i.putBuf(p.blk)
+			i.putBuf(p.rec)
+		}
+	}
+	return again
+}
+
+// cutGroupLocked cuts every non-empty head of ss (sorted by sid,
+// distinct), and sealed heads, holding the locks of ss.
+func (i *Ingester) cutGroupLocked(ss []*stream) {
 	// Stream locks are taken in sid order; other goroutines hold one
 	// stream lock at a time or also lock in sid order.
 	for _, s := range ss {
@@ -133,11 +228,14 @@ func (i *Ingester) cutGroup(ss []*stream, force bool) {
 	}()
 	ps := make([]pendingBlock, 0, len(ss))
 	for _, s := range ss {
-		if s.head.empty() || !force && !s.headFull(i.cfg.BlockSize) {
-			continue // cut by a concurrent push meanwhile
+		if s.sealed != nil && i.commitSealed(s) != nil {
+			continue // logged; its head must stay behind it
 		}
-		p := pendingBlock{s: s, bseq: s.nextBlockSeq, blk: i.getBuf(), rec: i.getBuf()}
-		*p.blk, p.meta = i.encodeHead(s, (*p.blk)[:0])
+		if s.head.empty() {
+			continue
+		}
+		p := pendingBlock{s: s, h: &s.head, bseq: s.nextBlockSeq, blk: i.getBuf(), rec: i.getBuf()}
+		*p.blk, p.meta = i.encodeHead(p.h, (*p.blk)[:0])
 		ps = append(ps, p)
 	}
 	defer func() {
@@ -146,6 +244,44 @@ func (i *Ingester) cutGroup(ss []*stream, force bool) {
 			i.putBuf(p.rec)
 		}
 	}()
+	i.commitBlocks(ps)
+	for _, s := range ss {
+		if s.open.size >= int64(i.cfg.ChunkTargetSize) {
+			_, _ = i.cutChunk(s, cutSize, nil) // logged; retried at the next block
+		}
+	}
+}
+
+// commitSealed encodes and commits the sealed head of s as the next block
+// of its open chunk, without waiting for the push that sealed it. The
+// caller holds s.mu; s.sealed is not nil.
+func (i *Ingester) commitSealed(s *stream) error {
+	sh := s.sealed
+	p := pendingBlock{s: s, h: &sh.headBlock, sh: sh, bseq: s.nextBlockSeq, blk: i.getBuf(), rec: i.getBuf()}
+	defer i.putBuf(p.blk)
+	defer i.putBuf(p.rec)
+	*p.blk, p.meta = i.encodeHead(p.h, (*p.blk)[:0])
+	err := i.commitWithWALDeletes(s.sid, sh.seqs, func(txn *badger.Txn) error {
+		return i.putBlock(txn, s, p.bseq, *p.blk, p.meta, p.rec)
+	})
+	i.blocksCommitted([]pendingBlock{p}, err)
+	return err
+}
+
+// txnCost returns the entries and bytes the block's transaction writes.
+func (p *pendingBlock) txnCost(opts badger.Options) (int, int64) {
+	n := len(p.h.seqs)
+	size := entrySize(opts, blockKeyLen, 64) + entrySize(opts, blockKeyLen, len(*p.blk)+len(p.meta.Filter)+8) +
+		int64(n)*entrySize(opts, walKeyLen, 0)
+	return 2 + n, size
+}
+
+// commitBlocks writes encoded heads (of distinct streams) in as few
+// transactions as Badger's limits allow and adds them to their streams. A
+// lone block, or a group Badger finds too big, goes block by block through
+// commitWithWALDeletes, which splits WAL deletions that do not fit. The
+// caller holds the streams' locks.
+func (i *Ingester) commitBlocks(ps []pendingBlock) {
 	opts := i.db.Opts()
 	maxCount, maxSize := txnLimits(opts)
 	for start := 0; start < len(ps); {
@@ -157,29 +293,14 @@ func (i *Ingester) cutGroup(ss []*stream, force bool) {
 			}
 			count, size, end = count+c, size+sz, end+1
 		}
-		i.commitBlocks(ps[start:end])
+		i.commitBatch(ps[start:end])
 		start = end
 	}
-	for _, s := range ss {
-		if s.open.size >= int64(i.cfg.ChunkTargetSize) {
-			_, _ = i.cutChunk(s, cutSize, nil) // logged; retried at the next block
-		}
-	}
 }
 
-// txnCost returns the entries and bytes the block's transaction writes.
-func (p *pendingBlock) txnCost(opts badger.Options) (int, int64) {
-	n := len(p.s.head.seqs)
-	size := entrySize(opts, blockKeyLen, 64) + entrySize(opts, blockKeyLen, len(*p.blk)+len(p.meta.Filter)+8) +
-		int64(n)*entrySize(opts, walKeyLen, 0)
-	return 2 + n, size
-}
-
-// commitBlocks writes a group of encoded heads in one transaction and adds
-// them to their streams. A lone block, or a group Badger finds too big,
-// goes block by block through commitWithWALDeletes, which splits WAL
-// deletions that do not fit. The caller holds the streams' locks.
-func (i *Ingester) commitBlocks(ps []pendingBlock) {
+// commitBatch writes a batch of encoded heads in one transaction, or block
+// by block if the batch has one block or Badger finds it too big.
+func (i *Ingester) commitBatch(ps []pendingBlock) {
 	var err error
 	if len(ps) > 1 {
 		err = i.update(func(txn *badger.Txn) error {
@@ -188,7 +309,7 @@ func (i *Ingester) commitBlocks(ps []pendingBlock) {
 				if err := i.putBlock(txn, p.s, p.bseq, *p.blk, p.meta, p.rec); err != nil {
 					return err
 				}
-				for _, seq := range p.s.head.seqs {
+				for _, seq := range p.h.seqs {
 					if err := txn.Delete(walKey(nil, p.s.sid, seq)); err != nil {
 						return err
 					}
@@ -203,7 +324,7 @@ func (i *Ingester) commitBlocks(ps []pendingBlock) {
 	}
 	for k := range ps {
 		p := &ps[k]
-		err = i.commitWithWALDeletes(p.s.sid, p.s.head.seqs, func(txn *badger.Txn) error {
+		err = i.commitWithWALDeletes(p.s.sid, p.h.seqs, func(txn *badger.Txn) error {
 			return i.putBlock(txn, p.s, p.bseq, *p.blk, p.meta, p.rec)
 		})
 		i.blocksCommitted(ps[k:k+1], err)
@@ -220,7 +341,7 @@ func (i *Ingester) blocksCommitted(ps []pendingBlock, err error) {
 	}
 	for k := range ps {
 		i.m.blockWritten.Add(float64(len(*ps[k].rec)))
-		i.addBlock(ps[k].s, ps[k].bseq, ps[k].meta)
+		i.addBlock(ps[k].s, ps[k].bseq, ps[k].meta, ps[k].sh)
 	}
 }
 
@@ -248,13 +369,18 @@ func (i *Ingester) cutChunk(s *stream, reason byte, carry []byte) (uint64, error
 	if !s.open.active {
 		return 0, nil
 	}
+	if s.sealed != nil {
+		if err := i.commitSealed(s); err != nil {
+			return 0, err
+		}
+	}
 	hasHead := !s.head.empty()
 	blk, rec := i.getBuf(), i.getBuf()
 	defer i.putBuf(blk)
 	defer i.putBuf(rec)
 	var meta chunk.BlockMeta
 	if hasHead {
-		*blk, meta = i.encodeHead(s, (*blk)[:0])
+		*blk, meta = i.encodeHead(&s.head, (*blk)[:0])
 	}
 	nblocks := len(s.open.blocks)
 	if hasHead {
@@ -289,7 +415,7 @@ func (i *Ingester) cutChunk(s *stream, reason byte, carry []byte) (uint64, error
 	i.m.walWritten.Add(float64(len(carryVal)))
 	if hasHead {
 		i.m.blockWritten.Add(float64(len(*rec)))
-		i.addBlock(s, bseq, meta)
+		i.addBlock(s, bseq, meta, nil)
 	} else {
 		s.head.seqs = s.head.seqs[:0]
 	}
@@ -301,26 +427,35 @@ func (i *Ingester) cutChunk(s *stream, reason byte, carry []byte) (uint64, error
 	return newSeq, nil
 }
 
-// addBlock records a block that was just written from the head and resets
-// the head. The caller holds s.mu.
-func (i *Ingester) addBlock(s *stream, bseq uint64, meta chunk.BlockMeta) {
+// addBlock records a block that was just written from the head, or from
+// the sealed head sh, and empties that head. The caller holds s.mu.
+func (i *Ingester) addBlock(s *stream, bseq uint64, meta chunk.BlockMeta, sh *sealedHead) {
 	meta.Filter = nil // kept in Badger only
 	s.open.blocks = append(s.open.blocks, blockRef{bseq: bseq, meta: meta})
 	s.open.size += int64(meta.Length)
 	s.nextBlockSeq = bseq + 1
+	i.m.blocksCut.Inc()
+	if sh != nil {
+		s.sealed = nil
+		i.m.headBytes.Sub(float64(sh.size))
+		if !sh.busy {
+			sh.reset(&i.pages)
+		} // else the push encoding it gives its pages back
+		return
+	}
 	i.m.headBytes.Sub(float64(s.head.size))
 	s.head.reset(&i.pages)
 	s.dedup.rotate()
-	i.m.blocksCut.Inc()
 }
 
-// encodeHead compresses the head's entries into a block appended to dst.
-// The head is left unchanged. The caller holds s.mu.
-func (i *Ingester) encodeHead(s *stream, dst []byte) ([]byte, chunk.BlockMeta) {
+// encodeHead compresses the entries of h into a block appended to dst,
+// leaving h unchanged. The caller holds the stream's lock, or h is a
+// sealed head.
+func (i *Ingester) encodeHead(h *headBlock, dst []byte) ([]byte, chunk.BlockMeta) {
 	b := i.builders.Get().(*chunk.BlockBuilder)
 	defer i.builders.Put(b)
 	var sb labels.ScratchBuilder
-	for _, page := range s.head.pages {
+	for _, page := range h.pages {
 		r := entryReader{b: page}
 		var e walEntry
 		for r.next(&e) {
