@@ -114,11 +114,18 @@ func (i *Ingester) seal(s *stream) *sealedHead {
 // committed.
 type pendingBlock struct {
 	s        *stream
-	h        *headBlock  // &s.head, or the sealed head's
 	sh       *sealedHead // the sealed head encoded; nil for s.head
 	bseq     uint64
 	blk, rec *[]byte // encoded block; block data record
 	meta     chunk.BlockMeta
+}
+
+// head returns the head encoded.
+func (p *pendingBlock) head() *headBlock {
+	if p.sh != nil {
+		return &p.sh.headBlock
+	}
+	return &p.s.head
 }
 
 // cutBlocks turns the heads of ss that reached the block size into blocks
@@ -166,7 +173,7 @@ func (i *Ingester) cutSealed(ss []*stream) (again []*stream) {
 		}
 		if s.sealed == nil && s.headFull(i.cfg.BlockSize) {
 			sh := i.seal(s)
-			ps = append(ps, pendingBlock{s: s, h: &sh.headBlock, sh: sh})
+			ps = append(ps, pendingBlock{s: s, sh: sh})
 		}
 		s.mu.Unlock()
 	}
@@ -176,7 +183,7 @@ func (i *Ingester) cutSealed(ss []*stream) (again []*stream) {
 	for k := range ps {
 		p := &ps[k]
 		p.blk, p.rec = i.getBuf(), i.getBuf()
-		*p.blk, p.meta = i.encodeHead(p.h, (*p.blk)[:0])
+		*p.blk, p.meta = i.encodeHead(p.head(), (*p.blk)[:0])
 	}
 	for len(ps) > 0 {
 		g := ps[:min(len(ps), commitGroup)]
@@ -234,8 +241,8 @@ func (i *Ingester) cutGroupLocked(ss []*stream) {
 		if s.head.empty() {
 			continue
 		}
-		p := pendingBlock{s: s, h: &s.head, bseq: s.nextBlockSeq, blk: i.getBuf(), rec: i.getBuf()}
-		*p.blk, p.meta = i.encodeHead(p.h, (*p.blk)[:0])
+		p := pendingBlock{s: s, bseq: s.nextBlockSeq, blk: i.getBuf(), rec: i.getBuf()}
+		*p.blk, p.meta = i.encodeHead(&s.head, (*p.blk)[:0])
 		ps = append(ps, p)
 	}
 	defer func() {
@@ -256,21 +263,16 @@ func (i *Ingester) cutGroupLocked(ss []*stream) {
 // of its open chunk, without waiting for the push that sealed it. The
 // caller holds s.mu; s.sealed is not nil.
 func (i *Ingester) commitSealed(s *stream) error {
-	sh := s.sealed
-	p := pendingBlock{s: s, h: &sh.headBlock, sh: sh, bseq: s.nextBlockSeq, blk: i.getBuf(), rec: i.getBuf()}
+	p := pendingBlock{s: s, sh: s.sealed, bseq: s.nextBlockSeq, blk: i.getBuf(), rec: i.getBuf()}
 	defer i.putBuf(p.blk)
 	defer i.putBuf(p.rec)
-	*p.blk, p.meta = i.encodeHead(p.h, (*p.blk)[:0])
-	err := i.commitWithWALDeletes(s.sid, sh.seqs, func(txn *badger.Txn) error {
-		return i.putBlock(txn, s, p.bseq, *p.blk, p.meta, p.rec)
-	})
-	i.blocksCommitted([]pendingBlock{p}, err)
-	return err
+	*p.blk, p.meta = i.encodeHead(p.head(), (*p.blk)[:0])
+	return i.commitBatch([]pendingBlock{p})
 }
 
 // txnCost returns the entries and bytes the block's transaction writes.
 func (p *pendingBlock) txnCost(opts badger.Options) (int, int64) {
-	n := len(p.h.seqs)
+	n := len(p.head().seqs)
 	size := entrySize(opts, blockKeyLen, 64) + entrySize(opts, blockKeyLen, len(*p.blk)+len(p.meta.Filter)+8) +
 		int64(n)*entrySize(opts, walKeyLen, 0)
 	return 2 + n, size
@@ -293,14 +295,15 @@ func (i *Ingester) commitBlocks(ps []pendingBlock) {
 			}
 			count, size, end = count+c, size+sz, end+1
 		}
-		i.commitBatch(ps[start:end])
+		_ = i.commitBatch(ps[start:end]) // logged; the heads stay
 		start = end
 	}
 }
 
 // commitBatch writes a batch of encoded heads in one transaction, or block
-// by block if the batch has one block or Badger finds it too big.
-func (i *Ingester) commitBatch(ps []pendingBlock) {
+// by block if the batch has one block or Badger finds it too big. It
+// returns the last error (each is logged).
+func (i *Ingester) commitBatch(ps []pendingBlock) error {
 	var err error
 	if len(ps) > 1 {
 		err = i.update(func(txn *badger.Txn) error {
@@ -309,7 +312,7 @@ func (i *Ingester) commitBatch(ps []pendingBlock) {
 				if err := i.putBlock(txn, p.s, p.bseq, *p.blk, p.meta, p.rec); err != nil {
 					return err
 				}
-				for _, seq := range p.h.seqs {
+				for _, seq := range p.head().seqs {
 					if err := txn.Delete(walKey(nil, p.s.sid, seq)); err != nil {
 						return err
 					}
@@ -319,16 +322,21 @@ func (i *Ingester) commitBatch(ps []pendingBlock) {
 		})
 		if !errors.Is(err, badger.ErrTxnTooBig) {
 			i.blocksCommitted(ps, err)
-			return
+			return err
 		}
 	}
+	var last error
 	for k := range ps {
 		p := &ps[k]
-		err = i.commitWithWALDeletes(p.s.sid, p.h.seqs, func(txn *badger.Txn) error {
+		err = i.commitWithWALDeletes(p.s.sid, p.head().seqs, func(txn *badger.Txn) error {
 			return i.putBlock(txn, p.s, p.bseq, *p.blk, p.meta, p.rec)
 		})
 		i.blocksCommitted(ps[k:k+1], err)
+		if err != nil {
+			last = err
+		}
 	}
+	return last
 }
 
 // blocksCommitted adds committed blocks to their streams, or logs the

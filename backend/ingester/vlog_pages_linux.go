@@ -24,14 +24,16 @@ import (
 // 473 MiB). Only the newest file is still written; older ones are read only
 // when a block is (queries, flushes). Each round, for every older file of
 // the buffer's directory, dirty pages are written back (as the kernel
-// would within 30 s; with -ingester.sync-writes they are clean already) and
+// would within 30 s; with -ingester.sync-writes they are clean already; once
+// per file, as Badger never writes a file again once a newer one exists) and
 // the pages are released with MADV_PAGEOUT, which keeps the data (a later
 // read faults it in from the disk). MADV_PAGEOUT changes no
 // data on any mapping, so a file Badger unmaps or replaces between the
 // reading of /proc/self/maps and the call cannot be harmed.
 type vlogPages struct {
 	dir      string
-	disabled bool // the kernel lacks MADV_PAGEOUT (Linux < 5.4)
+	disabled bool         // the kernel lacks MADV_PAGEOUT (Linux < 5.4)
+	clean    map[int]bool // older files written back: Badger never writes them again
 }
 
 func newVlogPages(dir string) *vlogPages {
@@ -39,7 +41,7 @@ func newVlogPages(dir string) *vlogPages {
 	if err != nil {
 		return &vlogPages{disabled: true}
 	}
-	return &vlogPages{dir: filepath.Clean(abs)}
+	return &vlogPages{dir: filepath.Clean(abs), clean: map[int]bool{}}
 }
 
 // vlogMapping is one mapping of a value log file.
@@ -62,19 +64,25 @@ func (v *vlogPages) release() error {
 	for _, m := range ms {
 		newest = max(newest, m.fid)
 	}
-	synced := map[int]bool{}
+	mapped := make(map[int]bool, len(ms))
 	for _, m := range ms {
+		mapped[m.fid] = true
 		if m.fid == newest {
 			continue
 		}
-		if !synced[m.fid] {
-			synced[m.fid] = true
+		if !v.clean[m.fid] {
+			v.clean[m.fid] = true
 			writeback(m.path)
 		}
 		_, _, errno := unix.Syscall(unix.SYS_MADVISE, m.start, m.end-m.start, unix.MADV_PAGEOUT)
 		if errno == unix.EINVAL {
 			v.disabled = true
 			return errors.New("MADV_PAGEOUT not supported by this kernel")
+		}
+	}
+	for fid := range v.clean {
+		if !mapped[fid] {
+			delete(v.clean, fid) // deleted by Badger
 		}
 	}
 	return nil
