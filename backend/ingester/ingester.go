@@ -14,6 +14,7 @@ import (
 
 	"github.com/lode-logs/lode/backend/chunk"
 	"github.com/lode-logs/lode/backend/index"
+	"github.com/lode-logs/lode/backend/internal/loop"
 	"github.com/lode-logs/lode/backend/objstore"
 )
 
@@ -229,7 +230,7 @@ func (i *Ingester) vlogSize() float64 {
 // until none is left.
 func (i *Ingester) gcLoop(ctx context.Context) {
 	defer i.wg.Done()
-	every(ctx, i.cfg.Badger.GCInterval, func() bool {
+	loop.Every(ctx, i.cfg.Badger.GCInterval, func() bool {
 		for ctx.Err() == nil {
 			err := i.db.RunValueLogGC(i.cfg.Badger.GCDiscardRatio)
 			if err != nil {
@@ -253,27 +254,11 @@ const vlogPagesPeriod = 250 * time.Millisecond
 func (i *Ingester) pagesLoop(ctx context.Context) {
 	defer i.wg.Done()
 	pages := newVlogPages(i.db.Opts().ValueDir)
-	every(ctx, vlogPagesPeriod, func() bool {
+	loop.Every(ctx, vlogPagesPeriod, func() bool {
 		if err := pages.release(); err != nil {
 			i.logger.Warn("release value log pages; they stay resident", "err", err)
 			return false
 		}
 		return true
 	})
-}
-
-// every calls fn every period until ctx is done or fn returns false.
-func every(ctx context.Context, period time.Duration, fn func() bool) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if !fn() {
-			return
-		}
-	}
 }

@@ -26,8 +26,8 @@ func (p *Pool) Query(ctx context.Context, addr string, sel model.LogSelect) (ite
 		return nil, fmt.Errorf("rpc %s to %s: %w", MethodQuery, addr, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	q := &queryIter{p: p, addr: addr, cancel: cancel, start: time.Now(), batch: queryBatch{pool: p.bufs}}
-	if err := q.open(ctx, c, &sel); err != nil {
+	q := &queryIter{p: p, addr: addr, conn: c, cancel: cancel, start: time.Now(), batch: queryBatch{pool: p.bufs}}
+	if err := q.open(ctx, c.cc, &sel); err != nil {
 		q.finish(err)
 		return nil, q.err
 	}
@@ -38,6 +38,7 @@ func (p *Pool) Query(ctx context.Context, addr string, sel model.LogSelect) (ite
 type queryIter struct {
 	p        *Pool
 	addr     string
+	conn     *poolConn // its call ends with finish
 	cancel   context.CancelFunc
 	start    time.Time
 	cs       grpc.ClientStream
@@ -127,6 +128,7 @@ func (q *queryIter) finish(err error) {
 	q.finished = true
 	q.p.metrics.observe(MethodQuery, q.start, err)
 	q.cancel()
+	q.conn.end()
 	q.batch.release()
 	q.cur = model.StreamEntry{}
 	switch {

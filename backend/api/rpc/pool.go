@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,9 +58,20 @@ type Pool struct {
 	queryDesc grpc.StreamDesc
 
 	mu     sync.RWMutex // guards conns and closed
-	conns  map[string]*grpc.ClientConn
+	conns  map[string]*poolConn
 	closed bool
 }
+
+// poolConn is a connection with what Prune needs to know of its use.
+type poolConn struct {
+	cc       *grpc.ClientConn
+	inFlight atomic.Int64 // calls and query streams not yet finished
+	lastUsed atomic.Int64 // Unix ns of the last call's start or end
+}
+
+// begin and end bracket a call on c.
+func (c *poolConn) begin() { c.inFlight.Add(1); c.lastUsed.Store(time.Now().UnixNano()) }
+func (c *poolConn) end()   { c.lastUsed.Store(time.Now().UnixNano()); c.inFlight.Add(-1) }
 
 // NewPool returns a Pool without connections.
 func NewPool(o PoolOptions) *Pool {
@@ -75,7 +87,7 @@ func NewPool(o PoolOptions) *Pool {
 		metrics:   newClientMetrics(o.Registerer, o.Logger),
 		bufs:      new(bufPool),
 		queryDesc: grpc.StreamDesc{StreamName: "Query", ServerStreams: true},
-		conns:     make(map[string]*grpc.ClientConn),
+		conns:     make(map[string]*poolConn),
 	}
 }
 
@@ -108,10 +120,14 @@ func dialOptions(dialTimeout time.Duration) []grpc.DialOption {
 	}
 }
 
-// conn returns the connection to addr, creating it on first use.
-func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
+// conn returns the connection to addr, creating it on first use, with a
+// call begun on it: the caller ends it.
+func (p *Pool) conn(addr string) (*poolConn, error) {
 	p.mu.RLock()
 	c, closed := p.conns[addr], p.closed
+	if c != nil {
+		c.begin() // under the lock, so that Prune sees the call
+	}
 	p.mu.RUnlock()
 	if closed {
 		return nil, ErrPoolClosed
@@ -125,18 +141,52 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 		return nil, ErrPoolClosed
 	}
 	if c := p.conns[addr]; c != nil {
+		c.begin()
 		return c, nil
 	}
 	// passthrough: addr goes to the dialer as is (host names are resolved
 	// on every connection attempt).
-	c, err := grpc.NewClient("passthrough:///"+addr, p.dialOpts...)
+	cc, err := grpc.NewClient("passthrough:///"+addr, p.dialOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("new connection to %s: %w", addr, err)
 	}
-	c.Connect()
+	cc.Connect()
+	c = &poolConn{cc: cc}
+	c.begin()
 	p.conns[addr] = c
 	p.logger.Debug("rpc connection created", "addr", addr)
 	return c, nil
+}
+
+// Prune closes the connections to addresses keep rejects that have no call
+// in flight and had none for idle, and returns how many it closed. A later
+// call to such an address dials it again. Members that left the cluster
+// are pruned this way, so that their connections stop reconnecting and
+// are not kept for ever where addresses change (a restarted pod's new IP).
+func (p *Pool) Prune(keep func(addr string) bool, idle time.Duration) int {
+	before := time.Now().Add(-idle).UnixNano()
+	var gone []*grpc.ClientConn
+	p.mu.Lock()
+	for addr, c := range p.conns {
+		if keep(addr) || c.inFlight.Load() > 0 || c.lastUsed.Load() > before {
+			continue
+		}
+		delete(p.conns, addr)
+		gone = append(gone, c.cc)
+		p.logger.Debug("rpc connection pruned", "addr", addr)
+	}
+	p.mu.Unlock()
+	for _, cc := range gone {
+		cc.Close()
+	}
+	return len(gone)
+}
+
+// Conns returns the number of connections the pool holds.
+func (p *Pool) Conns() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.conns)
 }
 
 // Close closes every connection; calls in flight fail, later calls return
@@ -148,7 +198,7 @@ func (p *Pool) Close() error {
 	p.mu.Unlock()
 	var errs []error
 	for addr, c := range conns {
-		if err := c.Close(); err != nil {
+		if err := c.cc.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close connection to %s: %w", addr, err))
 		}
 	}
@@ -161,8 +211,9 @@ func (p *Pool) invoke(ctx context.Context, addr, method string, req, reply any) 
 	if err != nil {
 		return fmt.Errorf("rpc %s to %s: %w", method, addr, err)
 	}
+	defer c.end()
 	start := time.Now()
-	err = c.Invoke(ctx, method, req, reply)
+	err = c.cc.Invoke(ctx, method, req, reply)
 	p.metrics.observe(method, start, err)
 	return remoteError(method, addr, err)
 }

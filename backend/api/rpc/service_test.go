@@ -523,3 +523,53 @@ func gatherCounts(t *testing.T, reg *prometheus.Registry) string {
 	}
 	return b.String()
 }
+
+// TestPoolPrune closes only the connections that are not kept, have no
+// call in flight and were idle long enough; a later call dials again.
+func TestPoolPrune(t *testing.T) {
+	entries := queryEntries(500, 100, model.Forward)
+	ing := &fakeIngester{queryFn: func(context.Context, model.LogSelect) (iter.EntryIterator, error) {
+		return newTestIter(entries, nil), nil
+	}}
+	kept, gone, busy := startServer(t, ing, nil), startServer(t, ing, nil), startServer(t, ing, nil)
+	p := newTestPool(t, nil)
+	ctx := context.Background()
+	for _, s := range []*testServer{kept, gone, busy} {
+		if err := p.Push(ctx, s.addr, "t", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A query stream left open on busy is a call in flight.
+	it, err := p.Query(ctx, busy.addr, model.LogSelect{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !it.Next() {
+		t.Fatalf("query ended early: %v", it.Err())
+	}
+	keep := func(addr string) bool { return addr == kept.addr }
+
+	if n := p.Prune(keep, time.Hour); n != 0 {
+		t.Fatalf("pruned %d connections used within the idle period", n)
+	}
+	if n := p.Prune(keep, 0); n != 1 || p.Conns() != 2 {
+		t.Fatalf("pruned %d, %d left; want the idle unkept one pruned and 2 left", n, p.Conns())
+	}
+	n := 1
+	for it.Next() {
+		n++
+	}
+	if err := errors.Join(it.Err(), it.Close()); err != nil || n != len(entries) {
+		t.Fatalf("query over a connection Prune skipped: %d of %d entries, %v", n, len(entries), err)
+	}
+	if n := p.Prune(keep, 0); n != 1 || p.Conns() != 1 {
+		t.Fatalf("after the query: pruned %d, %d left; want 1 and 1", n, p.Conns())
+	}
+	// A pruned address is dialled again on its next call.
+	if err := p.Push(ctx, gone.addr, "t", testStreams("t", 1, 1)); err != nil {
+		t.Fatalf("push after prune: %v", err)
+	}
+	if p.Conns() != 2 {
+		t.Fatalf("%d connections after redial, want 2", p.Conns())
+	}
+}

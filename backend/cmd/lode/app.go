@@ -25,6 +25,7 @@ import (
 	"github.com/lode-logs/lode/backend/engine"
 	"github.com/lode-logs/lode/backend/frontend"
 	"github.com/lode-logs/lode/backend/ingester"
+	"github.com/lode-logs/lode/backend/internal/loop"
 	"github.com/lode-logs/lode/backend/limits"
 	"github.com/lode-logs/lode/backend/model"
 	"github.com/lode-logs/lode/backend/objstore"
@@ -100,6 +101,7 @@ func (a *app) start(ctx context.Context) error {
 	a.serve(h)
 	if a.node != nil {
 		go a.activate(ctx)
+		go a.pruneConns(ctx)
 	}
 	return nil
 }
@@ -260,6 +262,28 @@ func (a *app) activate(ctx context.Context) {
 	if err := a.node.SetState(ctx, ring.Active); err != nil && ctx.Err() == nil {
 		a.logger.Error("ring registration failed", "err", err)
 	}
+}
+
+// Connections to addresses no ring member has are closed once unused for
+// connIdle; pruneConns looks for them every connPrunePeriod.
+const (
+	connPrunePeriod = 30 * time.Second
+	connIdle        = time.Minute
+)
+
+// pruneConns closes the gRPC connections to members that left the ring
+// (and to join addresses no member advertises) once they are unused.
+func (a *app) pruneConns(ctx context.Context) {
+	loop.Every(ctx, connPrunePeriod, func() bool {
+		members := map[string]bool{}
+		for _, in := range a.node.Ring().Instances() {
+			members[in.Addr] = true
+		}
+		if n := a.pool.Prune(func(addr string) bool { return members[addr] }, connIdle); n > 0 {
+			a.logger.Info("closed connections to departed members", "connections", n)
+		}
+		return true
+	})
 }
 
 // ready reports whether the node has a Raft leader, an up-to-date index

@@ -225,20 +225,11 @@ func TestClusterDeadIngesterRemoved(t *testing.T) {
 	if l.Acked() <= ackedAtKill {
 		t.Errorf("no push acknowledged between the kill and the removal")
 	}
-	c.WaitFor(30*time.Second, "three ACTIVE ingesters with RF 3 and three voters", func() error {
-		for _, n := range survivors {
-			if err := checkRing(n, 3, 3); err != nil {
-				return err
-			}
-			cs, err := n.Cluster()
-			if err != nil {
-				return err
-			}
-			if v := cs.Voters(); v != 3 || len(cs.Members) != 3 {
-				return fmt.Errorf("%s: %d members, %d voters, want 3 and 3: %+v", n.ID, len(cs.Members), v, cs.Members)
-			}
+	waitClusters(c, survivors, "three ACTIVE ingesters with RF 3 and three voters", func(n *lodetest.Node, cs lodetest.ClusterStatus) error {
+		if v := cs.Voters(); v != 3 || len(cs.Members) != 3 {
+			return fmt.Errorf("%d members, %d voters, want 3 and 3: %+v", len(cs.Members), v, cs.Members)
 		}
-		return nil
+		return checkRing(n, 3, 3)
 	})
 
 	// Every line acknowledged from now on lands on 3 ingesters.
@@ -279,15 +270,9 @@ func TestClusterRemovedNodeRejoins(t *testing.T) {
 	begin = time.Now()
 	victim.Restart()
 	c.WaitRingActive(30 * time.Second)
-	c.WaitFor(30*time.Second, victim.ID+" is a voter again", func() error {
-		for _, n := range c.Running() {
-			cs, err := n.Cluster()
-			if err != nil {
-				return err
-			}
-			if m, ok := cs.Member(victim.ID); !ok || m.Suffrage != "voter" || cs.Voters() != 3 {
-				return fmt.Errorf("%s: %d voters, %s is %+v (listed %v)", n.ID, cs.Voters(), victim.ID, m, ok)
-			}
+	waitClusters(c, c.Running(), victim.ID+" is a voter again", func(_ *lodetest.Node, cs lodetest.ClusterStatus) error {
+		if m, ok := cs.Member(victim.ID); !ok || m.Suffrage != "voter" || cs.Voters() != 3 {
+			return fmt.Errorf("%d voters, %s is %+v (listed %v)", cs.Voters(), victim.ID, m, ok)
 		}
 		return nil
 	})
@@ -310,20 +295,11 @@ func TestClusterJoinAndLeave(t *testing.T) {
 	begin := time.Now()
 	joiner := c.AddNode()
 	t.Logf("%s ready %s after its start", joiner.ID, time.Since(begin).Round(time.Millisecond))
-	c.WaitFor(30*time.Second, joiner.ID+" is a non-voter and an ACTIVE ring member owning tokens", func() error {
-		for _, n := range c.Running() {
-			cs, err := n.Cluster()
-			if err != nil {
-				return err
-			}
-			if m, ok := cs.Member(joiner.ID); !ok || m.Suffrage != "nonvoter" {
-				return fmt.Errorf("%s: %s is %+v (listed %v), want a nonvoter", n.ID, joiner.ID, m, ok)
-			}
-			if err := checkRing(n, 4, 3); err != nil {
-				return err
-			}
+	waitClusters(c, c.Running(), joiner.ID+" is a non-voter and an ACTIVE ring member owning tokens", func(n *lodetest.Node, cs lodetest.ClusterStatus) error {
+		if m, ok := cs.Member(joiner.ID); !ok || m.Suffrage != "nonvoter" {
+			return fmt.Errorf("%s is %+v (listed %v), want a nonvoter", joiner.ID, m, ok)
 		}
-		return nil
+		return checkRing(n, 4, 3)
 	})
 	// Writes reach the newcomer's ingester through the other distributors.
 	c.WaitFor(30*time.Second, joiner.ID+" ingests lines pushed to the other nodes", func() error {
@@ -356,15 +332,9 @@ func TestClusterJoinAndLeave(t *testing.T) {
 	}
 	rest := c.Running()
 	waitGone(c, rest, leaver, 30*time.Second)
-	c.WaitFor(30*time.Second, joiner.ID+" promoted: three voters", func() error {
-		for _, n := range rest {
-			cs, err := n.Cluster()
-			if err != nil {
-				return err
-			}
-			if v := cs.Voters(); v != 3 {
-				return fmt.Errorf("%s: %d voters, want 3: %+v", n.ID, v, cs.Members)
-			}
+	waitClusters(c, rest, joiner.ID+" promoted: three voters", func(_ *lodetest.Node, cs lodetest.ClusterStatus) error {
+		if v := cs.Voters(); v != 3 {
+			return fmt.Errorf("%d voters, want 3: %+v", v, cs.Members)
 		}
 		return nil
 	})
@@ -403,6 +373,23 @@ func TestClusterRollingRestart(t *testing.T) {
 	l.Verify(c.Running()...)
 }
 
+// waitClusters waits up to 30 s until check accepts the cluster status of
+// every one of nodes.
+func waitClusters(c *lodetest.Cluster, nodes []*lodetest.Node, what string, check func(*lodetest.Node, lodetest.ClusterStatus) error) {
+	c.WaitFor(30*time.Second, what, func() error {
+		for _, n := range nodes {
+			cs, err := n.Cluster()
+			if err == nil {
+				err = check(n, cs)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", n.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
 // waitGone waits until gone is listed neither in the ring nor in the
 // cluster of any of nodes.
 func waitGone(c *lodetest.Cluster, nodes []*lodetest.Node, gone *lodetest.Node, timeout time.Duration) {
@@ -435,12 +422,12 @@ func checkRing(n *lodetest.Node, instances, rf int) error {
 		return err
 	}
 	if rs.ReplicationFactor != rf || len(rs.Instances) != instances {
-		return fmt.Errorf("%s: ring has %d instances, RF %d; want %d and %d: %+v",
-			n.ID, len(rs.Instances), rs.ReplicationFactor, instances, rf, rs.Instances)
+		return fmt.Errorf("ring has %d instances, RF %d; want %d and %d: %+v",
+			len(rs.Instances), rs.ReplicationFactor, instances, rf, rs.Instances)
 	}
 	for _, in := range rs.Instances {
 		if in.State != "ACTIVE" || !in.Healthy || in.Tokens == 0 || in.Ownership <= 0 {
-			return fmt.Errorf("%s: ring instance %+v", n.ID, in)
+			return fmt.Errorf("ring instance %+v", in)
 		}
 	}
 	return nil
