@@ -49,6 +49,9 @@ type Config struct {
 	// RingHeartbeatTimeout is how long a member may stay silent before the
 	// leader removes it from the ring and from Raft.
 	RingHeartbeatTimeout time.Duration `yaml:"ring_heartbeat_timeout"`
+
+	// TLS secures internal gRPC and Raft between members.
+	TLS TLSConfig `yaml:"tls"`
 }
 
 // RegisterFlags registers the -cluster.* flags on f.
@@ -69,6 +72,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.IntVar(&c.RingTokens, "ring.tokens", 128, "Tokens an ingester takes in the ring.")
 	f.DurationVar(&c.RingHeartbeatPeriod, "ring.heartbeat-period", 5*time.Second, "How often members report to the Raft leader, which commits the reports in one command.")
 	f.DurationVar(&c.RingHeartbeatTimeout, "ring.heartbeat-timeout", time.Minute, "How long a member may miss heartbeats before the leader removes it from the ring and from Raft.")
+	c.TLS.RegisterFlags(f)
 }
 
 var nodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -112,7 +116,7 @@ func (c *Config) Validate() error {
 	case c.RingHeartbeatTimeout < 2*c.RingHeartbeatPeriod:
 		return fmt.Errorf("-ring.heartbeat-timeout %s: must be at least twice -ring.heartbeat-period %s", c.RingHeartbeatTimeout, c.RingHeartbeatPeriod)
 	}
-	return nil
+	return c.TLS.Validate()
 }
 
 // maxApplyBatchSize keeps one command well below Raft's entry size limits.

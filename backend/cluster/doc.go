@@ -25,6 +25,11 @@
 // Badger backups (<data.dir>/raft/snapshots), the node id is persisted in
 // <data.dir>/raft/node-id. Command, key and snapshot formats: FORMAT.md.
 //
+// Transport security: the Raft transport is plain TCP unless TLSConfig is
+// set (-cluster.tls-*); then it runs mutual TLS with the same certificate,
+// key and CA as the internal gRPC API (TLSConfig.Load gives both sides'
+// settings to the caller, which passes them to the gRPC server and pool).
+//
 // Invariants:
 //   - Commands are applied in log order by one goroutine. Every apply
 //     records the last applied index in Badger with its final write, and

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,9 @@ type Options struct {
 	// Permanent reports transport errors that retrying cannot cure (a
 	// rejected request); nil: none.
 	Permanent func(error) bool
+	// TLSServer and TLSClient, from Config.TLS.Load, run the Raft
+	// transport over mutual TLS; nil: plaintext TCP.
+	TLSServer, TLSClient *tls.Config
 }
 
 // Node is a Raft member holding the FSM replica (see doc.go).
@@ -120,7 +124,7 @@ func New(cfg Config, opts Options) (_ *Node, err error) {
 	if err := n.openStores(dir); err != nil {
 		return nil, err
 	}
-	if err := n.startRaft(&cfg, dir); err != nil {
+	if err := n.startRaft(&cfg, dir, opts.TLSServer, opts.TLSClient); err != nil {
 		return nil, err
 	}
 	n.batch = newBatcher(func(cmd []byte) error { return n.sendCommand(context.Background(), cmd) }, &cfg, n.metrics)
@@ -189,7 +193,7 @@ func fsmBadgerOptions(dir string, l *slog.Logger) badger.Options {
 
 // startRaft creates the snapshot store and transport, checks that the FSM
 // data belongs to the log, bootstraps if needed and starts Raft.
-func (n *Node) startRaft(cfg *Config, dir string) error {
+func (n *Node) startRaft(cfg *Config, dir string, tlsServer, tlsClient *tls.Config) error {
 	hlog := newRaftLogger(n.log)
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, snapsRetained, hlog)
 	if err != nil {
@@ -199,7 +203,7 @@ func (n *Node) startRaft(cfg *Config, dir string) error {
 	if err != nil {
 		return err
 	}
-	n.trans, err = raft.NewTCPTransportWithLogger(cfg.RaftAddress, nil, 3, 10*time.Second, hlog)
+	n.trans, err = newRaftTransport(cfg.RaftAddress, tlsServer, tlsClient, hlog)
 	if err != nil {
 		return fmt.Errorf("start raft transport on %s: %w", cfg.RaftAddress, err)
 	}

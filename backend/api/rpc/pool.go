@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
@@ -43,6 +45,9 @@ type PoolOptions struct {
 	Registerer prometheus.Registerer
 	// Logger receives connection events; nil logs nothing.
 	Logger *slog.Logger
+	// TLS, when set, secures every connection with it (the server name
+	// defaults to the host of the address dialled); nil: plaintext.
+	TLS *tls.Config
 }
 
 // Pool is the client side of Lode's internal gRPC API. It dials one
@@ -82,7 +87,7 @@ func NewPool(o PoolOptions) *Pool {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Pool{
-		dialOpts:  dialOptions(o.DialTimeout),
+		dialOpts:  dialOptions(o.DialTimeout, o.TLS),
 		logger:    o.Logger,
 		metrics:   newClientMetrics(o.Registerer, o.Logger),
 		bufs:      new(bufPool),
@@ -91,10 +96,14 @@ func NewPool(o PoolOptions) *Pool {
 	}
 }
 
-func dialOptions(dialTimeout time.Duration) []grpc.DialOption {
+func dialOptions(dialTimeout time.Duration, tlsCfg *tls.Config) []grpc.DialOption {
 	dialer := &net.Dialer{Timeout: dialTimeout}
+	creds := insecure.NewCredentials()
+	if tlsCfg != nil {
+		creds = credentials.NewTLS(tlsCfg)
+	}
 	return []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
 			return dialer.DialContext(ctx, "tcp", addr)
 		}),

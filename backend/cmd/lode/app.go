@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -45,6 +47,9 @@ type app struct {
 	grpcAddr     string // advertised
 	httpAddr     string // advertised
 
+	// tlsServer and tlsClient secure internal gRPC and Raft (nil: plaintext).
+	tlsServer, tlsClient *tls.Config
+
 	bucket objstore.Bucket
 	pool   *rpc.Pool
 	node   *cluster.Node
@@ -61,13 +66,20 @@ func (a *app) start(ctx context.Context) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	var err error
+	if a.tlsServer, a.tlsClient, err = cfg.Cluster.TLS.Load(); err != nil {
+		return err
+	}
 	if err := a.listen(); err != nil {
 		return err
 	}
-	a.grpc = grpc.NewServer(append(rpc.ServerOptions(),
-		grpc.MaxRecvMsgSize(max(rpc.MaxMessageSize, 2*int(cfg.Distributor.MaxRecvMsgSize)+1<<20)))...)
+	grpcOpts := append(rpc.ServerOptions(),
+		grpc.MaxRecvMsgSize(max(rpc.MaxMessageSize, 2*int(cfg.Distributor.MaxRecvMsgSize)+1<<20)))
+	if a.tlsServer != nil {
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(a.tlsServer)))
+	}
+	a.grpc = grpc.NewServer(grpcOpts...)
 	healthpb.RegisterHealthServer(a.grpc, health.NewServer())
-	var err error
 	step := func(name string, f func() error) {
 		if err != nil {
 			return
@@ -127,11 +139,12 @@ func (a *app) listen() error {
 }
 
 func (a *app) startCluster() (err error) {
-	a.pool = rpc.NewPool(rpc.PoolOptions{DialTimeout: 5 * time.Second, Registerer: a.reg, Logger: a.logger})
+	a.pool = rpc.NewPool(rpc.PoolOptions{DialTimeout: 5 * time.Second, Registerer: a.reg, Logger: a.logger, TLS: a.tlsClient})
 	a.node, err = cluster.New(a.cfg.Cluster, cluster.Options{
 		DataDir: a.cfg.DataDir, Registerer: a.reg, Logger: a.logger,
 		Self:      cluster.Self{GRPCAddr: a.grpcAddr, HTTPAddr: a.httpAddr, Ingester: a.roles.Ingester},
 		Transport: a.pool, Permanent: rpc.IsClientError,
+		TLSServer: a.tlsServer, TLSClient: a.tlsClient,
 	})
 	if err != nil {
 		return err
