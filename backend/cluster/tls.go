@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -61,9 +62,9 @@ func (c *TLSConfig) Load() (server, client *tls.Config, err error) {
 	if !c.Enabled() {
 		return nil, nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(c.CertPath, c.KeyPath)
-	if err != nil {
-		return nil, nil, fmt.Errorf("-cluster.tls-cert-path %s, -cluster.tls-key-path %s: %w", c.CertPath, c.KeyPath, err)
+	kp := &keyPair{certPath: c.CertPath, keyPath: c.KeyPath}
+	if err := kp.load(); err != nil {
+		return nil, nil, err
 	}
 	pem, err := os.ReadFile(c.CAPath)
 	if err != nil {
@@ -74,18 +75,72 @@ func (c *TLSConfig) Load() (server, client *tls.Config, err error) {
 		return nil, nil, fmt.Errorf("-cluster.tls-ca-path %s: no PEM certificate in it", c.CAPath)
 	}
 	server = &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		ClientCAs:    pool,
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		MinVersion:   tls.VersionTLS13,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return kp.get(), nil },
+		ClientCAs:      pool,
+		ClientAuth:     tls.RequireAndVerifyClientCert,
+		MinVersion:     tls.VersionTLS13,
 	}
 	client = &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		RootCAs:      pool,
-		ServerName:   c.ServerName,
-		MinVersion:   tls.VersionTLS13,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return kp.get(), nil },
+		RootCAs:              pool,
+		ServerName:           c.ServerName,
+		MinVersion:           tls.VersionTLS13,
 	}
 	return server, client, nil
+}
+
+// keyPairCheckPeriod is how often a handshake checks whether the
+// certificate or key file changed.
+var keyPairCheckPeriod = 10 * time.Second
+
+// keyPair is a certificate and key read from files and read again when
+// either file changes, so that a renewed certificate (cert-manager's, say)
+// is used without a restart. A renewal that fails to load (files caught
+// half written) keeps the previous pair until the next check.
+type keyPair struct {
+	certPath, keyPath string
+
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	stamp   [2]time.Time // modification times of the files loaded
+	checked time.Time
+}
+
+func (k *keyPair) load() error {
+	st, err := k.stamps()
+	if err == nil {
+		var cert tls.Certificate
+		if cert, err = tls.LoadX509KeyPair(k.certPath, k.keyPath); err == nil {
+			k.cert, k.stamp = &cert, st
+			return nil
+		}
+	}
+	return fmt.Errorf("-cluster.tls-cert-path %s, -cluster.tls-key-path %s: %w", k.certPath, k.keyPath, err)
+}
+
+func (k *keyPair) stamps() (st [2]time.Time, err error) {
+	for i, p := range []string{k.certPath, k.keyPath} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return st, err
+		}
+		st[i] = fi.ModTime()
+	}
+	return st, nil
+}
+
+// get returns the current pair, loading the files again first when a
+// check is due and they changed.
+func (k *keyPair) get() *tls.Certificate {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if now := time.Now(); now.Sub(k.checked) >= keyPairCheckPeriod {
+		k.checked = now
+		if st, err := k.stamps(); err == nil && st != k.stamp {
+			_ = k.load() // on failure the previous pair stays
+		}
+	}
+	return k.cert
 }
 
 // tlsStreamLayer is a raft.StreamLayer over mutual TLS. The handshake of

@@ -140,7 +140,7 @@ func TestTLSStreamLayer(t *testing.T) {
 	}
 
 	noCert := memberC.Clone()
-	noCert.Certificates = nil
+	noCert.GetClientCertificate = nil
 	if err := echo((&tlsStreamLayer{client: noCert}).Dial(addr, 5*time.Second)); err == nil {
 		t.Fatal("a peer without a certificate got through")
 	}
@@ -153,5 +153,73 @@ func TestTLSStreamLayer(t *testing.T) {
 	wrongName.ServerName = "elsewhere.example"
 	if err := echo((&tlsStreamLayer{client: wrongName}).Dial(addr, 5*time.Second)); err == nil {
 		t.Fatal("a listener whose certificate does not name the dialled server was accepted")
+	}
+}
+
+// TestTLSCertificateRenewal replaces the certificate and key files: the
+// next handshake after a check presents the new certificate, and files
+// caught half written keep the previous one.
+func TestTLSCertificateRenewal(t *testing.T) {
+	defer func(p time.Duration) { keyPairCheckPeriod = p }(keyPairCheckPeriod)
+	keyPairCheckPeriod = 0
+	dir := t.TempDir()
+	ca := testcerts.NewCA(t, dir, "lode")
+	cert, key := ca.Issue("first", "127.0.0.1")
+	server, client, err := (&TLSConfig{CertPath: cert, KeyPath: key, CAPath: ca.Path}).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	// presented returns the name on the listener's certificate, dialling
+	// with the client settings (which present the same pair).
+	presented := func() string {
+		t.Helper()
+		c, err := tls.Dial("tcp", ln.Addr().String(), client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].Subject.CommonName
+	}
+	if got := presented(); got != "first" {
+		t.Fatalf("presented %q, want first", got)
+	}
+
+	newCert, newKey := ca.Issue("second", "127.0.0.1")
+	move := func(from, to string, mtime time.Time) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(to, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Half renewed: the new certificate with the old key does not load.
+	later := time.Now().Add(time.Minute)
+	move(newCert, cert, later)
+	if got := presented(); got != "first" {
+		t.Fatalf("with a mismatched pair on disk: presented %q, want first", got)
+	}
+	move(newKey, key, later.Add(time.Second))
+	if got := presented(); got != "second" {
+		t.Fatalf("after the renewal: presented %q, want second", got)
 	}
 }

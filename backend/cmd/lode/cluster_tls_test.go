@@ -119,7 +119,7 @@ func TestClusterMutualTLS(t *testing.T) {
 		t.Fatal("Raft port accepted a certificate of another CA")
 	}
 	noCert := member.Clone()
-	noCert.Certificates = nil
+	noCert.GetClientCertificate = nil
 	if err := handshake(noCert); err == nil {
 		t.Fatal("Raft port accepted a peer without a certificate")
 	}
