@@ -40,8 +40,13 @@ func (q *Querier) CountEntries(ctx context.Context, sel model.CountSelect, fn fu
 	}
 	ls := sel.LogSelect
 	ls.Start, ls.End, ls.Direction, ls.TimestampsOnly, ls.Limit = w.Start(), w.Last()+1, model.Forward, false, 0
+	recent, err := q.openRecent(ctx, ls, true)
+	if err != nil {
+		return err
+	}
 	srcs, err := q.sources(ctx, ls)
 	if err != nil {
+		recent.close()
 		return err
 	}
 	sink := &countSink{fn: fn}
@@ -51,8 +56,8 @@ func (q *Querier) CountEntries(ctx context.Context, sel model.CountSelect, fn fu
 		cw := &countWork{src: &srcs[i], groups: chunkGroups(srcs[i].refs)}
 		work[i], byFP[srcs[i].stream.Fingerprint] = cw, cw
 	}
-	if q.recent != nil {
-		if err := q.countRecent(ctx, &sel, ls, byFP, sink); err != nil {
+	if recent != nil {
+		if err := q.countRecent(&sel, recent, byFP, sink); err != nil {
 			return err
 		}
 	}
@@ -174,7 +179,8 @@ func (q *Querier) fetchChunk(ctx context.Context, ref index.ChunkRef) (*chunk.Ch
 // countRecent reads the ingesters' entries once: those that can count and
 // fall outside their stream's chunk groups are counted (and emitted) at
 // once, those inside are kept in byFP's pending lists.
-func (q *Querier) countRecent(ctx context.Context, sel *model.CountSelect, ls model.LogSelect, byFP map[model.Fingerprint]*countWork, sink *countSink) error {
+// It closes recent.
+func (q *Querier) countRecent(sel *model.CountSelect, recent *recentSnap, byFP map[model.Fingerprint]*countWork, sink *countSink) error {
 	rc := newRecentCounts(sel)
 	add := func(e *model.StreamEntry) {
 		if !rc.countable(e) {
@@ -187,10 +193,10 @@ func (q *Querier) countRecent(ctx context.Context, sel *model.CountSelect, ls mo
 		rc.add(e)
 	}
 	var err error
-	if rs, ok := q.recent.(RecentStreams); ok {
-		err = q.eachRecentStream(ctx, rs, ls, add)
+	if recent.streams != nil {
+		err = eachRecentStream(recent.streams, add)
 	} else {
-		err = q.eachRecent(ctx, ls, add)
+		err = drain(recent.merged, add)
 	}
 	if err != nil {
 		return err
@@ -198,29 +204,16 @@ func (q *Querier) countRecent(ctx context.Context, sel *model.CountSelect, ls mo
 	return rc.emit(sink.call)
 }
 
-// eachRecent calls fn for every entry of the ingesters' merged data.
-func (q *Querier) eachRecent(ctx context.Context, ls model.LogSelect, fn func(*model.StreamEntry)) error {
-	it, err := q.queryRecent(ctx, ls)
-	if err != nil {
-		return err
-	}
-	return drain(it, fn)
-}
-
 // eachRecentStream calls fn for every entry of the ingesters' data, read
-// stream by stream.
-func (q *Querier) eachRecentStream(ctx context.Context, rs RecentStreams, ls model.LogSelect, fn func(*model.StreamEntry)) error {
-	streams, err := q.queryRecentStreams(ctx, rs, ls)
-	if err != nil {
-		return err
-	}
+// stream by stream, and closes streams.
+func eachRecentStream(streams iter.Iterator[iter.EntryIterator], fn func(*model.StreamEntry)) error {
 	for streams.Next() {
 		if err := drainOpen(streams.At(), fn); err != nil {
 			_ = streams.Close()
 			return err
 		}
 	}
-	err = streams.Err()
+	err := streams.Err()
 	if cerr := streams.Close(); err == nil {
 		err = cerr
 	}

@@ -12,6 +12,14 @@
 // at most |= filters) from block indexes and timestamps wherever no repeat
 // is possible, and compares lines only where one is.
 //
+// Every read snapshots the ingesters' data before it reads the index, so
+// that a chunk flushed meanwhile (committed to the index, then dropped from
+// the ingester) is found on one side or both, never on neither. In a
+// cluster a querier reads the index from its own replica, which may lag the
+// leader by the time it takes to apply the commit (milliseconds): a chunk
+// flushed and dropped from all of its ingesters within that lag is missed
+// by that one query.
+//
 // Caches (bounded LRUs): block indexes of chunks read before
 // (Config.ChunkMetaCacheMB), so that reads fetch only the blocks they need,
 // and the packed timestamps and line lengths of blocks counted before

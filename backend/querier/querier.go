@@ -101,8 +101,13 @@ func (q *Querier) SelectLogs(ctx context.Context, sel model.LogSelect) (iter.Ent
 	if q.recent != nil {
 		sel.TimestampsOnly = false
 	}
+	recent, err := q.openRecent(ctx, sel, false)
+	if err != nil {
+		return nil, err
+	}
 	srcs, err := q.sources(ctx, sel)
 	if err != nil {
+		recent.close()
 		return nil, err
 	}
 	its := make([]iter.EntryIterator, 0, len(srcs)+1)
@@ -113,15 +118,8 @@ func (q *Querier) SelectLogs(ctx context.Context, sel model.LogSelect) (iter.Ent
 		its = append(its, sc)
 	}
 	q.prefetch(ctx, all)
-	if q.recent != nil {
-		it, err := q.queryRecent(ctx, sel)
-		if err != nil {
-			for _, i := range its {
-				_ = i.Close()
-			}
-			return nil, err
-		}
-		its = append(its, it)
+	if recent != nil {
+		its = append(its, recent.merged)
 	}
 	if len(its) == 1 {
 		return its[0], nil // a chunk repeats no entry of its own
@@ -164,6 +162,52 @@ func (q *Querier) sources(ctx context.Context, sel model.LogSelect) ([]streamSou
 	return out, nil
 }
 
+// recentSnap is the ingesters' data of a selection, merged or split by
+// stream (one of the two is set).
+//
+// Every read takes it before reading the index: a chunk that a flush
+// commits to the index and drops from the ingesters in between is then in
+// the index read too (and its entries, in both, count once), whereas a
+// snapshot taken after the index read could miss a chunk committed and
+// dropped between the two.
+type recentSnap struct {
+	merged  iter.EntryIterator
+	streams iter.Iterator[iter.EntryIterator]
+}
+
+// openRecent snapshots the ingesters' data of sel, with lines: split by
+// stream if split is set and the source can, else merged. It returns nil
+// without a recent source.
+func (q *Querier) openRecent(ctx context.Context, sel model.LogSelect, split bool) (*recentSnap, error) {
+	if q.recent == nil {
+		return nil, nil
+	}
+	sel.TimestampsOnly = false
+	if rs, ok := q.recent.(RecentStreams); ok && split {
+		streams, err := q.queryRecentStreams(ctx, rs, sel)
+		if err != nil {
+			return nil, err
+		}
+		return &recentSnap{streams: streams}, nil
+	}
+	it, err := q.queryRecent(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
+	return &recentSnap{merged: it}, nil
+}
+
+// close releases a snapshot that is not read.
+func (r *recentSnap) close() {
+	switch {
+	case r == nil:
+	case r.merged != nil:
+		_ = r.merged.Close()
+	case r.streams != nil:
+		_ = r.streams.Close()
+	}
+}
+
 // queryRecent asks the ingesters for the selection, with lines.
 func (q *Querier) queryRecent(ctx context.Context, sel model.LogSelect) (iter.EntryIterator, error) {
 	sel.TimestampsOnly = false
@@ -203,20 +247,18 @@ func (q *Querier) prefetch(ctx context.Context, all []*streamChunks) {
 	wg.Wait()
 }
 
-// Series returns the streams matching ms in [from, through], from the index
-// and the ingesters, sorted by labels.
+// Series returns the streams matching ms in [from, through], from the
+// ingesters and then (see recentSnap) the index, sorted by labels.
 func (q *Querier) Series(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) ([]index.Stream, error) {
+	recent, err := q.recentStreams(ctx, tenant, from, through, ms)
+	if err != nil {
+		return nil, err
+	}
 	streams, err := q.index.Streams(ctx, tenant, from, through, ms)
 	if err != nil {
 		return nil, fmt.Errorf("select streams: %w", err)
 	}
-	if q.recent != nil {
-		recent, err := q.recent.Series(ctx, tenant, from, through, ms)
-		if err != nil {
-			return nil, fmt.Errorf("select recent streams: %w", err)
-		}
-		streams = append(streams, recent...)
-	}
+	streams = append(streams, recent...)
 	sort.Slice(streams, func(i, j int) bool { return labels.Compare(streams[i].Labels, streams[j].Labels) < 0 })
 	return slices.CompactFunc(streams, func(a, b index.Stream) bool { return a.Fingerprint == b.Fingerprint }), nil
 }
@@ -224,18 +266,16 @@ func (q *Querier) Series(ctx context.Context, tenant string, from, through int64
 // LabelNames returns the label names of the streams matching ms (all
 // streams when ms is empty) in [from, through].
 func (q *Querier) LabelNames(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) ([]string, error) {
+	recent, err := q.recentStreams(ctx, tenant, from, through, ms)
+	if err != nil {
+		return nil, err
+	}
 	names, err := q.index.LabelNames(ctx, tenant, from, through, ms)
 	if err != nil {
 		return nil, fmt.Errorf("label names: %w", err)
 	}
-	if q.recent != nil {
-		streams, err := q.recentStreams(ctx, tenant, from, through, ms)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range streams {
-			s.Labels.Range(func(l labels.Label) { names = append(names, l.Name) })
-		}
+	for _, s := range recent {
+		s.Labels.Range(func(l labels.Label) { names = append(names, l.Name) })
 	}
 	slices.Sort(names)
 	return slices.Compact(names), nil
@@ -244,19 +284,17 @@ func (q *Querier) LabelNames(ctx context.Context, tenant string, from, through i
 // LabelValues returns the values of label name among the streams matching
 // ms in [from, through].
 func (q *Querier) LabelValues(ctx context.Context, tenant, name string, from, through int64, ms []*labels.Matcher) ([]string, error) {
+	recent, err := q.recentStreams(ctx, tenant, from, through, ms)
+	if err != nil {
+		return nil, err
+	}
 	values, err := q.index.LabelValues(ctx, tenant, name, from, through, ms)
 	if err != nil {
 		return nil, fmt.Errorf("label values: %w", err)
 	}
-	if q.recent != nil {
-		streams, err := q.recentStreams(ctx, tenant, from, through, ms)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range streams {
-			if v := s.Labels.Get(name); v != "" {
-				values = append(values, v)
-			}
+	for _, s := range recent {
+		if v := s.Labels.Get(name); v != "" {
+			values = append(values, v)
 		}
 	}
 	slices.Sort(values)
@@ -264,8 +302,11 @@ func (q *Querier) LabelValues(ctx context.Context, tenant, name string, from, th
 }
 
 // recentStreams asks the ingesters for the streams matching ms (all of the
-// tenant's streams when ms is empty).
+// tenant's streams when ms is empty); none without a recent source.
 func (q *Querier) recentStreams(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) ([]index.Stream, error) {
+	if q.recent == nil {
+		return nil, nil
+	}
 	streams, err := q.recent.Series(ctx, tenant, from, through, ms)
 	if err != nil {
 		return nil, fmt.Errorf("select recent streams: %w", err)

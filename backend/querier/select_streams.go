@@ -23,8 +23,13 @@ func (q *Querier) SelectStreams(ctx context.Context, sel model.LogSelect, worker
 	if sel.End <= sel.Start {
 		return nil
 	}
+	recent, err := q.openRecent(ctx, sel, true)
+	if err != nil {
+		return err
+	}
 	srcs, err := q.sources(ctx, sel)
 	if err != nil {
+		recent.close()
 		return err
 	}
 	call := func(worker int, it iter.EntryIterator) error {
@@ -35,9 +40,9 @@ func (q *Querier) SelectStreams(ctx context.Context, sel model.LogSelect, worker
 		return err
 	}
 	done := map[model.Fingerprint]bool{}
-	if q.recent != nil {
+	if recent != nil {
 		first := func(it iter.EntryIterator) error { return call(0, it) }
-		if err := q.selectRecent(ctx, sel, srcs, done, first); err != nil {
+		if err := q.selectRecent(ctx, sel, recent, srcs, done, first); err != nil {
 			return err
 		}
 	}
@@ -92,9 +97,10 @@ func (q *Querier) selectChunks(ctx context.Context, scs []*streamChunks, workers
 	return firstErr
 }
 
-// selectRecent calls fn for the streams that have ingester data, each
-// merged with its chunks, and marks them in done.
-func (q *Querier) selectRecent(ctx context.Context, sel model.LogSelect, srcs []streamSource, done map[model.Fingerprint]bool, fn func(iter.EntryIterator) error) error {
+// selectRecent calls fn for the streams that have ingester data (in
+// recent, which it closes), each merged with its chunks, and marks them in
+// done.
+func (q *Querier) selectRecent(ctx context.Context, sel model.LogSelect, recent *recentSnap, srcs []streamSource, done map[model.Fingerprint]bool, fn func(iter.EntryIterator) error) error {
 	lsel := sel
 	lsel.TimestampsOnly = false // only lines tell repeats apart
 	byFP := make(map[model.Fingerprint]*streamSource, len(srcs))
@@ -108,14 +114,10 @@ func (q *Querier) selectRecent(ctx context.Context, sel model.LogSelect, srcs []
 		done[fp] = true
 		return its
 	}
-	rs, ok := q.recent.(RecentStreams)
-	if !ok {
-		return q.selectRecentMerged(ctx, sel, lsel, withChunks, fn)
+	if recent.merged != nil {
+		return q.selectRecentMerged(ctx, sel, recent.merged, withChunks, fn)
 	}
-	streams, err := q.queryRecentStreams(ctx, rs, lsel)
-	if err != nil {
-		return err
-	}
+	streams := recent.streams
 	defer streams.Close()
 	for streams.Next() {
 		p := &peeked{EntryIterator: streams.At()}
@@ -143,13 +145,9 @@ const recentBufferBytes = 64 << 20
 // selectRecentMerged is selectRecent for a recent source without
 // RecentStreams: its merged data is split by stream in memory, up to
 // q.recentBuffer bytes; past that, it is merged with the chunks of every
-// stream the source holds, in one iterator.
-func (q *Querier) selectRecentMerged(ctx context.Context, sel, lsel model.LogSelect,
+// stream the source holds, in one iterator. It closes it.
+func (q *Querier) selectRecentMerged(ctx context.Context, sel model.LogSelect, it iter.EntryIterator,
 	withChunks func([]iter.EntryIterator, model.Fingerprint) []iter.EntryIterator, fn func(iter.EntryIterator) error) error {
-	it, err := q.queryRecent(ctx, lsel)
-	if err != nil {
-		return err
-	}
 	var buf []model.StreamEntry
 	var arena []byte
 	size := 0
