@@ -164,6 +164,7 @@ func (b *BlockBuilder) sortEntries() {
 		es[j] = e
 		if budget -= i - j; budget < 0 {
 			slices.SortFunc(es, func(x, y builderEntry) int {
+				// Timestamps first, inline: most pairs differ there.
 				if x.ts != y.ts {
 					return cmp.Compare(x.ts, y.ts)
 				}

@@ -46,51 +46,27 @@ func BenchmarkNeedleIndex(b *testing.B) {
 				b.Fatalf("needle %q is in the corpus", n.needle)
 			}
 		}
-		b.Run(n.name+"/bytes.Index", func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(total)
-			cpu := startCPU()
-			for b.Loop() {
-				for _, s := range secs {
-					if bytes.Index(s, needle) >= 0 {
-						b.Fatal("found")
+		var f needleSearch
+		f.reset(needle)
+		search := func(name string, index func(s []byte) int) {
+			b.Run(n.name+"/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(total)
+				cpu := startCPU()
+				for b.Loop() {
+					for _, s := range secs {
+						if index(s) >= 0 {
+							b.Fatal("found")
+						}
 					}
 				}
-			}
-			cpu.report(b, total*int64(b.N))
-		})
-		b.Run(n.name+"/needleSearch", func(b *testing.B) {
-			var f needleSearch
-			f.reset(needle)
-			b.ReportAllocs()
-			b.SetBytes(total)
-			cpu := startCPU()
-			for b.Loop() {
-				for _, s := range secs {
-					if f.index(s) >= 0 {
-						b.Fatal("found")
-					}
-				}
-			}
-			cpu.report(b, total*int64(b.N))
-		})
-		if len(needle) < 2 {
-			continue
+				cpu.report(b, total*int64(b.N))
+			})
 		}
-		b.Run(n.name+"/pairIndex", func(b *testing.B) {
-			var f needleSearch
-			f.reset(needle)
-			b.ReportAllocs()
-			b.SetBytes(total)
-			cpu := startCPU()
-			for b.Loop() {
-				for _, s := range secs {
-					if f.pairIndex(s, 0) >= 0 {
-						b.Fatal("found")
-					}
-				}
-			}
-			cpu.report(b, total*int64(b.N))
-		})
+		search("bytes.Index", func(s []byte) int { return bytes.Index(s, needle) })
+		search("needleSearch", f.index)
+		if len(needle) >= 2 {
+			search("pairIndex", func(s []byte) int { return f.pairIndex(s, 0) })
+		}
 	}
 }

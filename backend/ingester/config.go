@@ -136,7 +136,7 @@ func (c *BadgerConfig) RegisterFlags(f *flag.FlagSet) {
 	f.Float64Var(&c.GCDiscardRatio, "ingester.badger.gc-discard-ratio", 0.4,
 		"A value log file is rewritten once this fraction of it is garbage: lower keeps fewer files (less disk and memory), higher rewrites long-lived data less often (less CPU).")
 	f.BoolVar(&c.ReleaseValueLogPages, "ingester.badger.release-value-log-pages", true,
-		"Linux: at each value log collection, write back and release from memory the pages of value log files Badger no longer writes, which its memory map otherwise keeps resident (a later read loads them again). Off, the kernel reclaims them only under memory pressure.")
+		"Linux: every 250ms, write back and release from memory the pages of value log files Badger no longer writes, which its memory map otherwise keeps resident (a later read loads them again). Off, the kernel reclaims them only under memory pressure.")
 }
 
 // Validate reports the first invalid setting.

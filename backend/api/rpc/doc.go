@@ -9,7 +9,9 @@
 // Main types: Ingester and ClusterHandler (what servers serve, registered
 // with RegisterIngester and RegisterCluster on a server built with
 // ServerOptions), Pool (the client: one lazily dialled, reused connection
-// per address), RemoteError and IsClientError (errors of calls).
+// per address; Prune closes idle connections to addresses that left the
+// cluster; PoolOptions.TLS secures them, the server taking the matching
+// credentials), RemoteError and IsClientError (errors of calls).
 //
 // Invariants: lines cross the wire byte-exact (any bytes, empty included)
 // with their metadata; Query batches are at most about 1 MiB, sent in the
