@@ -36,6 +36,10 @@ type Config struct {
 	FlushBatchSize    int           `yaml:"flush_batch_size"`
 	FlushMinBackoff   time.Duration `yaml:"flush_min_backoff"`
 	FlushMaxBackoff   time.Duration `yaml:"flush_max_backoff"`
+	// ChunkRetainPeriod keeps flushed chunks readable in the ingester for
+	// this long, so that a querier whose index replica lags the commit of
+	// their refs still finds their entries here.
+	ChunkRetainPeriod time.Duration `yaml:"chunk_retain_period"`
 	MinFreeDiskSpace  int64         `yaml:"min_free_disk_space"`
 	// LeaveFlushTimeout bounds the flush of everything buffered when the
 	// node leaves a cluster gracefully.
@@ -112,6 +116,8 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 		"First delay before retrying a chunk whose flush failed; doubles on each failure.")
 	f.DurationVar(&c.FlushMaxBackoff, "ingester.flush-max-backoff", 2*time.Minute,
 		"Longest delay between retries of a failing chunk flush.")
+	f.DurationVar(&c.ChunkRetainPeriod, "ingester.chunk-retain-period", 15*time.Second,
+		"How long a flushed chunk stays in the ingester (and in its queries) after its ref is committed to the index, so that queriers whose index replica is a little behind still see its entries (0: dropped at once).")
 	f.Int64Var(&c.MinFreeDiskSpace, "ingester.min-free-disk-space", 512<<20,
 		"Pushes are refused (5xx) while the buffer's file system has less free space than this many bytes (0 disables the check).")
 	f.DurationVar(&c.LeaveFlushTimeout, "ingester.leave-flush-timeout", 5*time.Minute,
@@ -163,6 +169,8 @@ func (c *Config) Validate() error {
 		return errors.New("ingester.flush-min-backoff must be positive")
 	case c.FlushMaxBackoff < c.FlushMinBackoff:
 		return errors.New("ingester.flush-max-backoff must not be less than ingester.flush-min-backoff")
+	case c.ChunkRetainPeriod < 0:
+		return errors.New("ingester.chunk-retain-period must not be negative")
 	case c.MinFreeDiskSpace < 0:
 		return errors.New("ingester.min-free-disk-space must not be negative")
 	case c.LeaveFlushTimeout <= 0:

@@ -16,7 +16,10 @@
 // -ingester.max-chunk-age on entry timestamps, so replicas cut alike) or
 // after -ingester.chunk-idle-period without entries; the flush encodes it
 // (chunk.Encode), puts it under chunk.ObjectKey, calls IndexWriter.AddChunks,
-// then deletes it from Badger. New replays Badger into memory.
+// keeps it readable for -ingester.chunk-retain-period (for queriers whose
+// index replica lags the commit), then deletes it from Badger. New replays
+// Badger into memory; a retained chunk is flushed again after a restart,
+// which finds its object stored and commits the same ref.
 //
 // Invariants: Push returns nil only once every entry is committed to Badger;
 // an entry is in one of a WAL record, a block, or (after the flush) the

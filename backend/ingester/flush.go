@@ -117,7 +117,7 @@ func (i *Ingester) flushDue(ctx context.Context, force bool) error {
 	defer i.flushMu.Unlock()
 	round := i.queue.newRound()
 	var failed int
-	var lastErr error
+	lastErr := i.dropRetained(i.now().UnixNano())
 	for ctx.Err() == nil {
 		batch := i.queue.take(i.now().UnixNano(), i.cfg.FlushBatchSize, force, round)
 		if len(batch) == 0 {
@@ -140,7 +140,7 @@ func (i *Ingester) flushDue(ctx context.Context, force bool) error {
 
 // flushBatch writes the chunk objects of batch to the bucket (concurrently),
 // commits the refs of those written in one AddChunks call, then drops them
-// from Badger and memory. A chunk whose ref is already in the index only
+// from Badger and memory, or keeps them for the retain period. A chunk whose ref is already in the index only
 // retries the drop. Failed chunks are rescheduled with backoff. It returns
 // the number of failed chunks and the last error.
 func (i *Ingester) flushBatch(ctx context.Context, batch []*cutChunk) (int, error) {
@@ -168,7 +168,13 @@ func (i *Ingester) flushBatch(ctx context.Context, batch []*cutChunk) (int, erro
 			indexed = append(indexed, stored...)
 		}
 	}
-	if len(indexed) > 0 {
+	if len(indexed) > 0 && i.cfg.ChunkRetainPeriod > 0 {
+		until := i.now().UnixNano() + int64(i.cfg.ChunkRetainPeriod)
+		for _, c := range indexed {
+			c.retainUntil = until
+		}
+		i.retained = append(i.retained, indexed...)
+	} else if len(indexed) > 0 {
 		if err := i.dropFlushed(indexed); err != nil {
 			lastErr = err
 			i.m.flushFailures.WithLabelValues("delete").Add(float64(len(indexed)))
@@ -182,6 +188,27 @@ func (i *Ingester) flushBatch(ctx context.Context, batch []*cutChunk) (int, erro
 		i.logger.Warn("flush failed; will retry", "chunks", len(failed), "err", lastErr)
 	}
 	return len(failed), lastErr
+}
+
+// dropRetained drops the retained chunks whose retain period is over at
+// now. Those it could not drop stay retained and are tried again by the
+// next flush round. The caller holds flushMu.
+func (i *Ingester) dropRetained(now int64) error {
+	var due []*cutChunk
+	for _, c := range i.retained {
+		if c.retainUntil <= now {
+			due = append(due, c)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	err := i.dropFlushed(due)
+	i.retained = slices.DeleteFunc(i.retained, func(c *cutChunk) bool { return c.dropped })
+	if err != nil {
+		i.m.flushFailures.WithLabelValues("delete").Add(float64(len(due)))
+	}
+	return err
 }
 
 // storeChunks stores the objects of cs concurrently (at most the configured
@@ -300,7 +327,7 @@ func (i *Ingester) readBlocks(c *cutChunk) ([]chunk.EncodedBlock, error) {
 }
 
 // dropFlushed deletes the Badger records of flushed chunks and removes the
-// chunks from their streams, under deleteMu so that no query is between
+// chunks from their streams (skipping chunks already dropped), under deleteMu so that no query is between
 // snapshotting a stream and opening its Badger transaction.
 func (i *Ingester) dropFlushed(cs []*cutChunk) error {
 	i.deleteMu.Lock()
@@ -316,11 +343,15 @@ func (i *Ingester) dropFlushed(cs []*cutChunk) error {
 			c.s.mu.Lock()
 			c.s.cut = removeChunk(c.s.cut, c)
 			c.s.mu.Unlock()
+			c.dropped = true
 		}
 		keys, pending = keys[:0], pending[:0]
 		return nil
 	}
 	for _, c := range cs {
+		if c.dropped { // by an earlier call that failed part way
+			continue
+		}
 		n := 2*len(c.blocks) + 1
 		if len(keys) > 0 && len(keys)+n > limit {
 			if err := flushKeys(); err != nil {

@@ -131,3 +131,61 @@ func TestFlushBackoff(t *testing.T) {
 		t.Fatalf("after many failures: retry after %v", got)
 	}
 }
+
+// A flushed chunk stays readable in the ingester, and its records in
+// Badger, for the retain period; a restart meanwhile flushes it again
+// without a second object or ref; once the period is over a flush round
+// drops it.
+func TestFlushRetainsChunksForTheRetainPeriod(t *testing.T) {
+	cfg := testConfig()
+	cfg.BlockSize, cfg.ChunkTargetSize = 1<<10, 1<<10
+	cfg.ChunkRetainPeriod = time.Minute
+	e := newEnv(t, cfg)
+	pushed := sortEntries(flatten(mixedPushes(e, 10, 2, 20, 0)), model.Forward)
+	ctx := context.Background()
+	if err := e.ing.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	refs, puts := len(e.index.refs()), e.bucket.puts.Load()
+	sameEntries(t, sortEntries(e.bucketEntries(), model.Forward), pushed)
+	retained := func(when string) {
+		t.Helper()
+		sameEntries(t, e.query(model.LogSelect{Direction: model.Forward}), pushed)
+		if e.countKeys(prefixBlockData) == 0 || e.countKeys(prefixCut) == 0 {
+			t.Fatalf("%s: retained chunks' records gone from Badger", when)
+		}
+		if e.metric("lode_ingester_flush_backlog_chunks") != 0 {
+			t.Fatalf("%s: retained chunks counted as flush backlog", when)
+		}
+	}
+	retained("just flushed")
+
+	e.clock.Advance(cfg.ChunkRetainPeriod - time.Second)
+	if err := e.ing.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	retained("before the period is over")
+
+	e.reopen()
+	if err := e.ing.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.index.refs()) != refs || e.bucket.puts.Load() != puts {
+		t.Fatalf("flushed again after a restart: %d refs, %d puts; want %d, %d", len(e.index.refs()), e.bucket.puts.Load(), refs, puts)
+	}
+	retained("after a restart")
+
+	e.clock.Advance(cfg.ChunkRetainPeriod)
+	if err := e.ing.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.query(model.LogSelect{Direction: model.Forward}); len(got) != 0 {
+		t.Fatalf("%d entries still in the ingester after the retain period", len(got))
+	}
+	for _, p := range []byte{prefixWAL, prefixBlockMeta, prefixBlockData, prefixCut} {
+		if n := e.countKeys(p); n != 0 {
+			t.Errorf("%d keys with prefix %#x left in Badger after the retain period", n, p)
+		}
+	}
+	sameEntries(t, sortEntries(e.bucketEntries(), model.Forward), pushed)
+}

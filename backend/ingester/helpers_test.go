@@ -50,12 +50,13 @@ func flagConfig(t testing.TB) Config {
 	return cfg
 }
 
-// testConfig returns defaults with a flush loop that stays out of the way
-// and no free-space guard.
+// testConfig returns defaults with a flush loop that stays out of the way,
+// no free-space guard and flushed chunks dropped at once.
 func testConfig() Config {
 	cfg := defaultConfig()
 	cfg.FlushCheckPeriod = time.Hour
 	cfg.MinFreeDiskSpace = 0
+	cfg.ChunkRetainPeriod = 0
 	return cfg
 }
 

@@ -76,6 +76,9 @@ type Ingester struct {
 	afterSeal func()
 
 	queue flushQueue
+	// retained holds flushed chunks kept for the retain period, oldest
+	// first; guarded by flushMu.
+	retained []*cutChunk
 
 	// deleteMu orders the removal of flushed chunks from Badger and memory
 	// (writers) against queries snapshotting streams and opening their

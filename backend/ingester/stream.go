@@ -85,6 +85,12 @@ type cutChunk struct {
 	// indexed: the object is stored and its ref is in the index; only the
 	// drop from Badger is left. Used by the flush round only.
 	indexed bool
+	// retainUntil (wall clock, Unix ns): a flushed chunk kept for the
+	// retain period is dropped from then on. Guarded by flushMu.
+	retainUntil int64
+	// dropped: its records are deleted and it is out of s.cut. Set under
+	// deleteMu.
+	dropped bool
 }
 
 // blocksRange returns the smallest and largest timestamp of blocks.

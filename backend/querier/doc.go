@@ -16,9 +16,9 @@
 // that a chunk flushed meanwhile (committed to the index, then dropped from
 // the ingester) is found on one side or both, never on neither. In a
 // cluster a querier reads the index from its own replica, which may lag the
-// leader by the time it takes to apply the commit (milliseconds): a chunk
-// flushed and dropped from all of its ingesters within that lag is missed
-// by that one query.
+// leader by the time it takes to apply the commit (milliseconds); ingesters
+// keep flushed chunks readable for -ingester.chunk-retain-period (15s) so
+// that such a replica still finds them on the ingesters' side.
 //
 // Caches (bounded LRUs): block indexes of chunks read before
 // (Config.ChunkMetaCacheMB), so that reads fetch only the blocks they need,

@@ -59,6 +59,9 @@ func measure(t *testing.T, loadgen string, total int64, sync bool) {
 		"-ingester.sync-writes=" + strconv.FormatBool(sync),
 		"-distributor.ingestion-rate-limit-mb=0",
 		"-frontend.cache-mb=0", // repeated queries measure the querier, not the results cache
+		// Queries right after the flush read the store alone, as they do
+		// once flushed chunks are no longer retained.
+		"-ingester.chunk-retain-period=0",
 	}})
 	start := time.Now().Add(-2 * time.Hour).Truncate(time.Minute)
 	cpu0 := procCPU(t, p.PID())
