@@ -336,6 +336,11 @@ func (i *Ingester) dropFlushed(cs []*cutChunk) error {
 	var keys [][]byte
 	var pending []*cutChunk
 	flushKeys := func() error {
+		if i.dropFault != nil {
+			if err := i.dropFault(); err != nil {
+				return err
+			}
+		}
 		if err := i.deleteKeys(keys); err != nil {
 			return err
 		}

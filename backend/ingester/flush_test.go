@@ -189,3 +189,46 @@ func TestFlushRetainsChunksForTheRetainPeriod(t *testing.T) {
 	}
 	sameEntries(t, sortEntries(e.bucketEntries(), model.Forward), pushed)
 }
+
+// A drop of flushed chunks that fails part way (some deletion batches
+// committed, one failed) is finished by the next flush round: the chunks
+// dropped already are skipped, the rest dropped, nothing flushed twice.
+func TestFlushDropFailingPartWayIsFinishedLater(t *testing.T) {
+	cfg := testConfig()
+	cfg.BlockSize, cfg.ChunkTargetSize = 1<<10, 1<<10
+	e := newEnv(t, cfg)
+	pushed := sortEntries(flatten(mixedPushes(e, 200, 5, 20, 0)), model.Forward)
+	if limit, _ := txnLimits(e.ing.db.Opts()); 2*e.countKeys(prefixBlockData) <= limit {
+		t.Fatalf("%d blocks: too few for several deletion batches of %d keys", e.countKeys(prefixBlockData), limit)
+	}
+	var calls int
+	e.ing.dropFault = func() error {
+		if calls++; calls == 2 {
+			return errors.New("disk gone")
+		}
+		return nil
+	}
+	ctx := context.Background()
+	if err := e.ing.Flush(ctx); !errors.Is(err, ErrFlushIncomplete) {
+		t.Fatalf("flush with a failing drop: %v, want ErrFlushIncomplete", err)
+	}
+	if n := e.countKeys(prefixCut); n == 0 {
+		t.Fatal("no chunk left to drop after the failed batch")
+	}
+	refs, puts := len(e.index.refs()), e.bucket.puts.Load()
+	if err := e.ing.Flush(ctx); err != nil {
+		t.Fatalf("second flush: %v", err)
+	}
+	for _, p := range []byte{prefixWAL, prefixBlockMeta, prefixBlockData, prefixCut} {
+		if n := e.countKeys(p); n != 0 {
+			t.Errorf("%d keys with prefix %#x left in Badger", n, p)
+		}
+	}
+	if got := e.query(model.LogSelect{Direction: model.Forward}); len(got) != 0 {
+		t.Fatalf("%d entries still in the ingester", len(got))
+	}
+	if len(e.index.refs()) != refs || e.bucket.puts.Load() != puts {
+		t.Fatalf("chunks stored again: %d refs, %d puts; want %d, %d", len(e.index.refs()), e.bucket.puts.Load(), refs, puts)
+	}
+	sameEntries(t, sortEntries(e.bucketEntries(), model.Forward), pushed)
+}

@@ -74,6 +74,9 @@ type Ingester struct {
 	// afterSeal, if set (tests), runs after cutBlocks sealed heads, before
 	// it encodes them.
 	afterSeal func()
+	// dropFault, if set (tests), runs before each batch of deletions of
+	// dropFlushed; an error fails that batch.
+	dropFault func() error
 
 	queue flushQueue
 	// retained holds flushed chunks kept for the retain period, oldest
