@@ -112,6 +112,7 @@ func (s *Server) routes() {
 	if s.deps.Index != nil {
 		m.HandleFunc("/loki/api/v1/index/stats", s.tenantHandler(s.handleIndexStats))
 		m.HandleFunc("/loki/api/v1/index/volume", s.tenantHandler(s.handleVolume))
+		m.HandleFunc("/loki/api/v1/index/volume_range", s.tenantHandler(s.handleVolumeRange))
 	}
 	if s.deps.Tailer != nil && s.deps.Engine != nil {
 		m.HandleFunc("/loki/api/v1/tail", s.tenantHandler(s.handleTail))

@@ -21,6 +21,7 @@ const (
 	ResourceSeries        = "series"
 	ResourceIndexStats    = "index/stats"
 	ResourceIndexVolume   = "index/volume"
+	ResourceVolumeRange   = "index/volume_range"
 	ResourceValidate      = "validate"
 	ResourceMetricsToLogs = "metrics-to-logs"
 	// label values: "label/<name>/values"
@@ -43,7 +44,7 @@ func lodeRoute(path string) (string, resourceRoute, bool) {
 		return path, resourceRoute{params: append(timeParams, "match[]"), required: []string{"match[]"}}, true
 	case ResourceIndexStats:
 		return path, resourceRoute{params: append(timeParams, "query"), required: []string{"query"}}, true
-	case ResourceIndexVolume:
+	case ResourceIndexVolume, ResourceVolumeRange:
 		return path, resourceRoute{params: append(timeParams, "query", "limit", "step", "targetLabels", "aggregateBy"), required: []string{"query"}}, true
 	}
 	if name, ok := labelValuesPath(path); ok {
@@ -66,7 +67,7 @@ func labelValuesPath(path string) (string, bool) {
 }
 
 // CallResource serves the editor's GET requests from an allow-list: labels, label values
-// (optionally narrowed by a selector in "query"), series, index stats and volume, query
+// (optionally narrowed by a selector in "query"), series, index stats, volume and volume over time, query
 // validation and the metrics-to-logs label mapping. Only listed query parameters reach lode;
 // headers from the browser never do, so the tenant and credentials stay the datasource's.
 func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
@@ -93,7 +94,7 @@ func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResource
 	}
 	lodePath, route, ok := lodeRoute(path)
 	if !ok {
-		return sendError(sender, http.StatusNotFound, fmt.Sprintf("unknown resource %q: the plugin serves labels, label/<name>/values, series, index/stats, index/volume, validate and metrics-to-logs", path))
+		return sendError(sender, http.StatusNotFound, fmt.Sprintf("unknown resource %q: the plugin serves labels, label/<name>/values, series, index/stats, index/volume, index/volume_range, validate and metrics-to-logs", path))
 	}
 	params := url.Values{}
 	for _, p := range route.params {

@@ -36,6 +36,7 @@ func TestCallResourcePassThrough(t *testing.T) {
 	lode.reply("/loki/api/v1/series", 200, `{"status":"success","data":[{"app":"api"}]}`)
 	lode.reply("/loki/api/v1/index/stats", 200, `{"streams":2,"chunks":5,"entries":100,"bytes":2048}`)
 	lode.reply("/loki/api/v1/index/volume", 200, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+	lode.reply("/loki/api/v1/index/volume_range", 200, `{"status":"success","data":{"resultType":"matrix","result":[]}}`)
 	d := newTestDatasource(t, instance(lode.URL, `{"tenant":"team-a"}`, nil), Options{})
 	browser := map[string][]string{"X-Scope-OrgID": {"evil"}, "Authorization": {"Bearer stolen"}, "Cookie": {"grafana_session=x"}}
 	for _, c := range []struct {
@@ -55,6 +56,8 @@ func TestCallResourcePassThrough(t *testing.T) {
 			map[string]string{"query": `{app="api"}`, "end": "2"}, nil},
 		{"index volume", "/index/volume/?query=%7Bapp%3D%22api%22%7D&aggregateBy=labels", "/loki/api/v1/index/volume", `{"status":"success","data":{"resultType":"vector","result":[]}}`,
 			map[string]string{"query": `{app="api"}`, "aggregateBy": "labels"}, nil},
+		{"index volume range", "index/volume_range?query=%7Bapp%3D%22api%22%7D&step=60&targetLabels=level&direction=x", "/loki/api/v1/index/volume_range", `{"status":"success","data":{"resultType":"matrix","result":[]}}`,
+			map[string]string{"query": `{app="api"}`, "step": "60", "targetLabels": "level"}, []string{"direction"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			status, body := callResource(t, d, "GET", c.url, browser)
@@ -91,7 +94,7 @@ func TestCallResourceRefusals(t *testing.T) {
 		status            int
 		body              string
 	}{
-		{"unknown path", "GET", "push", 404, `{"error":"unknown resource \"push\": the plugin serves labels, label/\u003cname\u003e/values, series, index/stats, index/volume, validate and metrics-to-logs"}`},
+		{"unknown path", "GET", "push", 404, `{"error":"unknown resource \"push\": the plugin serves labels, label/\u003cname\u003e/values, series, index/stats, index/volume, index/volume_range, validate and metrics-to-logs"}`},
 		{"path traversal", "GET", "label/../../push/values", 404, ""},
 		{"bad label name", "GET", "label/a-b/values", 404, ""},
 		{"POST", "POST", "labels", 405, `{"error":"method POST is not allowed: resources are read with GET"}`},

@@ -180,6 +180,22 @@ func TestPushQueryRoundTrip(t *testing.T) {
 		if !strings.Contains(string(r.Body), `"metric":{"namespace":"prod"}`) || !strings.Contains(string(r.Body), `"metric":{"namespace":"batch"}`) {
 			t.Fatalf("volume by namespace: %s", r.Body)
 		}
+		// One series per label name with aggregateBy=labels; by default the
+		// matchers' label names group.
+		for _, c := range []struct{ path, want string }{
+			{"/loki/api/v1/index/volume?aggregateBy=labels&targetLabels=app,namespace&query=" + sel + rng, `"metric":{"app":""}`},
+			{"/loki/api/v1/index/volume?query=" + url.QueryEscape(`{app="worker"}`) + rng, `"metric":{"app":"worker"}`},
+			{"/loki/api/v1/index/volume_range?step=10s&query=" + url.QueryEscape(`{app="worker"}`) + rng, `"result":[{"metric":{"app":"worker"},"values":[[` + strconv.FormatInt(b.Add(10*time.Second).Unix(), 10) + `,"`},
+		} {
+			r, err = p.Do("GET", c.path, nil, nil)
+			if err != nil || r.Status != 200 || !strings.Contains(string(r.Body), c.want) {
+				t.Fatalf("%s: %v %d %s, want %s", c.path, err, r.Status, r.Body, c.want)
+			}
+		}
+		r, err = p.Do("GET", "/loki/api/v1/index/volume?aggregateBy=pods&query="+sel+rng, nil, nil)
+		if err != nil || r.Status != 400 || !strings.Contains(string(r.Body), "invalid aggregateBy") {
+			t.Fatalf("bad aggregateBy: %v %d %s", err, r.Status, r.Body)
+		}
 	})
 }
 
