@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/lode-logs/lode/backend/engine"
 	"github.com/lode-logs/lode/backend/index"
+	"github.com/lode-logs/lode/backend/logql"
 	"github.com/lode-logs/lode/backend/push"
 )
 
@@ -138,6 +141,7 @@ func (s *Server) routes() {
 	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	m.HandleFunc("GET /loki/api/v1/status/buildinfo", s.handleBuildInfo)
+	m.HandleFunc("/loki/api/v1/format_query", s.handleFormatQuery)
 }
 
 // tenant returns the request's tenant: X-Scope-OrgID when auth is
@@ -201,7 +205,30 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 var Version = "dev"
 
 func (s *Server) handleBuildInfo(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, map[string]string{"version": Version, "revision": "", "branch": "", "goVersion": ""})
+	info := map[string]string{"version": Version, "revision": "", "branch": "", "goVersion": runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, kv := range bi.Settings {
+			if kv.Key == "vcs.revision" {
+				info["revision"] = kv.Value
+			}
+		}
+	}
+	writeJSON(w, info)
+}
+
+// handleFormatQuery serves /format_query: the query in canonical LogQL, or
+// a 400 naming the parse error.
+func (s *Server) handleFormatQuery(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeError(w, badRequest("invalid form: %v", err))
+		return
+	}
+	expr, err := logql.Parse(r.Form.Get("query"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, dataResponse{Status: "success", Data: expr.String()})
 }
 
 func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, tenant string) {
