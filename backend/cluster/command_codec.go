@@ -19,6 +19,8 @@ const (
 	cmdHeartbeats byte = 0x03
 	cmdSetState   byte = 0x04
 	cmdRemove     byte = 0x05
+	cmdDropPeriod byte = 0x06
+	cmdForget     byte = 0x07
 )
 
 // RequestID identifies a command so that proposing it again (after an

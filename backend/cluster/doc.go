@@ -6,7 +6,9 @@
 //
 // Main types: Config (the -cluster.* and -ring.* flags), Node (New,
 // AddChunks, index.Reader over the local replica, Ring, SetState, Leave,
-// Handle for calls from other members, WaitReady, RaftInfo, Close),
+// Handle for calls from other members, WaitReady, RaftInfo, Close; for
+// package retention: TenantPeriods, DropPeriod, DroppedObjects,
+// ForgetObjects),
 // Transport (what carries calls to other members: the internal gRPC pool).
 //
 // Membership: a node with no state and no -cluster.join bootstraps a

@@ -234,6 +234,10 @@ func (f *fsm) dispatch(txn *splitTxn, cmd command) (rejected, err error) {
 		return f.applySetState(txn, cmd.body)
 	case cmdRemove:
 		return f.applyRemove(txn, cmd.body)
+	case cmdDropPeriod:
+		return f.applyDropPeriod(txn, cmd.time, cmd.body)
+	case cmdForget:
+		return f.applyForget(txn, cmd.body)
 	default:
 		return fmt.Errorf("%w: unknown command type 0x%02x", ErrRejected, cmd.typ), nil
 	}

@@ -13,6 +13,7 @@ const (
 	nsRequest byte = 'r' // 'r' | request id → time applied (8 BE)
 	nsExpiry  byte = 'q' // 'q' | time (8 BE) | request id → empty
 	nsRing    byte = 'g' // 'g' | member id → ring.Instance
+	nsDeleted byte = 'x' // 'x' | object key → time dropped (8 BE)
 )
 
 // keyApplied holds fsmState.

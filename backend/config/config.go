@@ -20,6 +20,7 @@ import (
 	"github.com/lode-logs/lode/backend/limits"
 	"github.com/lode-logs/lode/backend/objstore"
 	"github.com/lode-logs/lode/backend/querier"
+	"github.com/lode-logs/lode/backend/retention"
 )
 
 // Config is the whole configuration of a lode process.
@@ -37,6 +38,7 @@ type Config struct {
 	Limits      limits.Config      `yaml:"limits"`
 	Querier     querier.Config     `yaml:"querier"`
 	Frontend    frontend.Config    `yaml:"frontend"`
+	Retention   retention.Config   `yaml:"retention"`
 }
 
 // RegisterFlags registers every flag of every section.
@@ -54,6 +56,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	c.Limits.RegisterFlags(f)
 	c.Querier.RegisterFlags(f)
 	c.Frontend.RegisterFlags(f)
+	c.Retention.RegisterFlags(f)
 }
 
 // Validate checks every section and joins their errors.
@@ -74,7 +77,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	for _, v := range []interface{ Validate() error }{
-		&c.Server, &c.Storage, &c.Cluster, &c.Ingester, &c.Distributor, &c.Limits, &c.Querier, &c.Frontend,
+		&c.Server, &c.Storage, &c.Cluster, &c.Ingester, &c.Distributor, &c.Limits, &c.Querier, &c.Frontend, &c.Retention,
 	} {
 		if err := v.Validate(); err != nil {
 			errs = append(errs, err)

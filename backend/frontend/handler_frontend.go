@@ -121,8 +121,10 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// applyLimits sets q.maxSeries from the tenant's limits; false means the
-// query is longer than the tenant may ask for (the downstream refuses it).
+// applyLimits sets q.maxSeries from the tenant's limits and moves q.start
+// within the tenant's retention; false means the query is longer than the
+// tenant may ask for (the downstream refuses it) or entirely past
+// retention.
 func (f *Frontend) applyLimits(q *rangeQuery) bool {
 	if f.limits == nil {
 		return true
@@ -136,6 +138,20 @@ func (f *Frontend) applyLimits(q *rangeQuery) bool {
 		return false
 	}
 	q.maxSeries = t.MaxQuerySeries
+	// Nothing older than the retention period is asked for (nor served
+	// from the cache): a metric query starts at its first step within it.
+	if keep := time.Duration(t.RetentionPeriod); keep > 0 {
+		if min := f.now().Add(-keep).UnixNano(); q.start < min {
+			if q.metric {
+				q.start += (min - q.start + q.step - 1) / q.step * q.step
+			} else {
+				q.start = min
+			}
+		}
+		if q.start > q.end || (!q.metric && q.start == q.end) {
+			return false // entirely past retention: the downstream answers empty
+		}
+	}
 	return true
 }
 

@@ -136,8 +136,12 @@ func newDownstream(tb testing.TB, dir string, maxChunkAge time.Duration) *downst
 	return d
 }
 
-// smallTenant has tight limits: 2h queries and 3 series.
-const smallTenant = "small"
+// smallTenant has tight limits: 2h queries and 3 series; keptTenant keeps
+// its data 48h.
+const (
+	smallTenant = "small"
+	keptTenant  = "kept"
+)
 
 // testLimits returns the flag defaults with overrides for smallTenant.
 func testLimits(tb testing.TB) *limits.Overrides {
@@ -146,7 +150,9 @@ func testLimits(tb testing.TB) *limits.Overrides {
 	cfg.RegisterFlags(flag.NewFlagSet("limits", flag.PanicOnError))
 	small := cfg.Tenant
 	small.MaxQuerySeries, small.MaxQueryLength = 3, pmodel.Duration(2*time.Hour)
-	cfg.Overrides = map[string]limits.Tenant{smallTenant: small}
+	kept := cfg.Tenant
+	kept.RetentionPeriod = pmodel.Duration(48 * time.Hour)
+	cfg.Overrides = map[string]limits.Tenant{smallTenant: small, keptTenant: kept}
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
 	}

@@ -74,6 +74,23 @@ func (k *txnKV) Set(key, value []byte) error {
 
 func (k *txnKV) commit() error { return k.txn.Commit() }
 
+func (k *txnKV) Delete(key []byte) error {
+	err := k.txn.Delete(key)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		if err := k.txn.Commit(); err != nil {
+			return err
+		}
+		k.commits++
+		k.txn = k.db.NewTransaction(true)
+		err = k.txn.Delete(key)
+	}
+	return err
+}
+
+func (k *txnKV) Scan(prefix []byte, limit int, fn func(key, value []byte) error) error {
+	return ScanTxn(k.txn, prefix, limit, fn)
+}
+
 func addChunks(tb testing.TB, db *badger.DB, entries ...ChunkEntry) {
 	tb.Helper()
 	kv := newTxnKV(db)

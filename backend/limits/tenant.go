@@ -58,6 +58,11 @@ type Tenant struct {
 	// QueryTimeout is how long a query may run; 0 leaves only the server's
 	// -server.query-timeout, which bounds every query in any case.
 	QueryTimeout model.Duration `yaml:"query_timeout"`
+
+	// RetentionPeriod is how long the tenant's flushed data is kept: an
+	// index period (one day) is dropped, with the chunks that end in it,
+	// once it ended more than this long ago. 0 keeps data for good.
+	RetentionPeriod model.Duration `yaml:"retention_period"`
 }
 
 // RegisterFlags registers the default limits. Flag defaults are the only
@@ -88,6 +93,8 @@ func (t *Tenant) RegisterFlags(f *flag.FlagSet) {
 	f.IntVar(&t.MaxStreamsPerTenant, "ingester.max-global-streams-per-user", 100000,
 		"Most active streams per tenant. 0 means unlimited.")
 	t.registerQueryFlags(f)
+	f.Var(&t.RetentionPeriod, "store.retention",
+		"How long flushed logs are kept, e.g. 744h (at least 24h; whole days of the index are deleted once they are this old). 0 keeps them for good.")
 }
 
 // registerQueryFlags registers the limits of the read path.
@@ -134,6 +141,8 @@ func (t *Tenant) Validate() error {
 		return invalid("max_entries_limit_per_query", "must not be negative", t.MaxEntriesLimitPerQuery)
 	case t.MaxQuerySeries < 0:
 		return invalid("max_query_series", "must not be negative", t.MaxQuerySeries)
+	case t.RetentionPeriod < 0 || (t.RetentionPeriod > 0 && t.RetentionPeriod < model.Duration(24*time.Hour)):
+		return invalid("retention_period", "must be 0 (keep for good) or at least 24h", t.RetentionPeriod)
 	}
 	return nil
 }

@@ -40,6 +40,9 @@ func (q *Querier) CountEntries(ctx context.Context, sel model.CountSelect, fn fu
 	}
 	ls := sel.LogSelect
 	ls.Start, ls.End, ls.Direction, ls.TimestampsOnly, ls.Limit = w.Start(), w.Last()+1, model.Forward, false, 0
+	if ls.Start = max(ls.Start, q.minTime(ls.Tenant)); ls.End <= ls.Start {
+		return nil
+	}
 	recent, err := q.openRecent(ctx, ls, true)
 	if err != nil {
 		return err

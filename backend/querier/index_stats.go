@@ -25,6 +25,9 @@ type IndexStats struct {
 // so far. Bytes are stored (compressed) chunk bytes.
 func (q *Querier) IndexStats(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) (IndexStats, error) {
 	var st IndexStats
+	if from = max(from, q.minTime(tenant)); from > through {
+		return st, nil
+	}
 	streams, err := q.Series(ctx, tenant, from, through, ms)
 	if err != nil {
 		return st, err
@@ -100,7 +103,11 @@ func (q *Querier) Volume(ctx context.Context, sel VolumeSelect) ([]Volume, error
 			v.Bytes += uint64(r.Size)
 		}
 	}
-	err := q.eachChunk(ctx, sel.Tenant, sel.From, sel.Through, sel.Matchers, func(s index.Stream, r index.ChunkRef) {
+	from := max(sel.From, q.minTime(sel.Tenant))
+	if from > sel.Through {
+		return nil, nil
+	}
+	err := q.eachChunk(ctx, sel.Tenant, from, sel.Through, sel.Matchers, func(s index.Stream, r index.ChunkRef) {
 		if !sel.ByLabel {
 			add(s.Labels.MatchLabels(true, by...), r)
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -80,6 +81,26 @@ type Querier struct {
 	// queries: their buffers grow to the sections of a block once, not
 	// once per query and worker.
 	scanners sync.Pool
+	// lookback (SetLookback) bounds how far back a tenant's reads go.
+	lookback func(tenant string) time.Duration
+}
+
+// SetLookback makes every read of a tenant start no earlier than now minus
+// lookback(tenant) (0: no bound). With the tenant's retention period as
+// lookback, data past retention stays out of answers from the moment it
+// expires, not only once its day is dropped. Call it before any read.
+func (q *Querier) SetLookback(lookback func(tenant string) time.Duration) { q.lookback = lookback }
+
+// minTime is the earliest timestamp tenant's reads may see.
+func (q *Querier) minTime(tenant string) int64 {
+	if q.lookback == nil {
+		return math.MinInt64
+	}
+	d := q.lookback(tenant)
+	if d <= 0 {
+		return math.MinInt64
+	}
+	return time.Now().Add(-d).UnixNano()
 }
 
 // New returns a Querier. recent may be nil (a querier without ingesters).
@@ -95,6 +116,7 @@ func New(cfg Config, idx index.Reader, bucket objstore.Bucket, recent Recent) *Q
 // repeats apart in one merge across streams (window aggregations use
 // SelectStreams and CountEntries, which keep it).
 func (q *Querier) SelectLogs(ctx context.Context, sel model.LogSelect) (iter.EntryIterator, error) {
+	sel.Start = max(sel.Start, q.minTime(sel.Tenant))
 	if sel.End <= sel.Start {
 		return iter.Empty[model.StreamEntry](), nil
 	}
@@ -250,6 +272,9 @@ func (q *Querier) prefetch(ctx context.Context, all []*streamChunks) {
 // Series returns the streams matching ms in [from, through], from the
 // ingesters and then (see recentSnap) the index, sorted by labels.
 func (q *Querier) Series(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) ([]index.Stream, error) {
+	if from = max(from, q.minTime(tenant)); from > through {
+		return nil, nil
+	}
 	recent, err := q.recentStreams(ctx, tenant, from, through, ms)
 	if err != nil {
 		return nil, err
@@ -266,6 +291,9 @@ func (q *Querier) Series(ctx context.Context, tenant string, from, through int64
 // LabelNames returns the label names of the streams matching ms (all
 // streams when ms is empty) in [from, through].
 func (q *Querier) LabelNames(ctx context.Context, tenant string, from, through int64, ms []*labels.Matcher) ([]string, error) {
+	if from = max(from, q.minTime(tenant)); from > through {
+		return nil, nil
+	}
 	recent, err := q.recentStreams(ctx, tenant, from, through, ms)
 	if err != nil {
 		return nil, err
@@ -284,6 +312,9 @@ func (q *Querier) LabelNames(ctx context.Context, tenant string, from, through i
 // LabelValues returns the values of label name among the streams matching
 // ms in [from, through].
 func (q *Querier) LabelValues(ctx context.Context, tenant, name string, from, through int64, ms []*labels.Matcher) ([]string, error) {
+	if from = max(from, q.minTime(tenant)); from > through {
+		return nil, nil
+	}
 	recent, err := q.recentStreams(ctx, tenant, from, through, ms)
 	if err != nil {
 		return nil, err

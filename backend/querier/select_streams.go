@@ -20,6 +20,7 @@ import (
 // The other streams run on up to workers goroutines, while the first
 // chunks of the next ones are fetched.
 func (q *Querier) SelectStreams(ctx context.Context, sel model.LogSelect, workers int, fn func(int, iter.EntryIterator) error) error {
+	sel.Start = max(sel.Start, q.minTime(sel.Tenant))
 	if sel.End <= sel.Start {
 		return nil
 	}

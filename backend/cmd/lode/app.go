@@ -32,6 +32,7 @@ import (
 	"github.com/lode-logs/lode/backend/model"
 	"github.com/lode-logs/lode/backend/objstore"
 	"github.com/lode-logs/lode/backend/querier"
+	"github.com/lode-logs/lode/backend/retention"
 	"github.com/lode-logs/lode/backend/ring"
 	"github.com/lode-logs/lode/backend/tail"
 )
@@ -50,6 +51,7 @@ type app struct {
 	// tlsServer and tlsClient secure internal gRPC and Raft (nil: plaintext).
 	tlsServer, tlsClient *tls.Config
 
+	limits *limits.Overrides
 	bucket objstore.Bucket
 	pool   *rpc.Pool
 	node   *cluster.Node
@@ -91,7 +93,10 @@ func (a *app) start(ctx context.Context) error {
 		}
 		a.logger.Debug("started", "component", name, "took", time.Since(t).Round(time.Millisecond))
 	}
-	if a.roles.Ingester || a.roles.Querier {
+	a.limits = limits.NewOverrides(cfg.Limits)
+	// Every cluster member opens the bucket: the Raft leader, whichever
+	// role it runs, deletes the objects of data past retention.
+	if a.roles.Cluster() {
 		step("object store", func() (err error) {
 			a.bucket, err = objstore.New(ctx, cfg.Storage, cfg.DataDir, a.reg)
 			return err
@@ -114,6 +119,9 @@ func (a *app) start(ctx context.Context) error {
 	if a.node != nil {
 		go a.activate(ctx)
 		go a.pruneConns(ctx)
+		go retention.New(cfg.Retention, retention.Deps{
+			Index: a.node, Bucket: a.bucket, Limits: a.limits, Registerer: a.reg, Logger: a.logger,
+		}).Run(ctx)
 	}
 	return nil
 }
@@ -190,7 +198,7 @@ func (s ingesterServer) Push(ctx context.Context, tenant string, streams []model
 // handler builds the HTTP API of the roles.
 func (a *app) handler() (http.Handler, error) {
 	cfg := a.cfg
-	lim := limits.NewOverrides(cfg.Limits)
+	lim := a.limits
 	deps := api.Deps{Limits: lim, Gatherer: a.reg, Ready: a.ready, Config: cfg.YAML, Logger: a.logger}
 	if a.node != nil {
 		deps.Status = &statusSource{node: a.node, rf: cfg.Distributor.ReplicationFactor}
@@ -220,6 +228,7 @@ func (a *app) handler() (http.Handler, error) {
 			recent.Local = a.ing
 		}
 		q := querier.New(cfg.Querier, a.node, a.bucket, recent)
+		q.SetLookback(func(tenant string) time.Duration { return time.Duration(a.limits.Tenant(tenant).RetentionPeriod) })
 		deps.Engine, deps.Querier, deps.Index = engine.New(q, engine.Options{}), q, q
 		if a.tail != nil {
 			deps.Tailer = a.tail
