@@ -59,7 +59,7 @@ func clusterProfile() loadProfile {
 
 // startTestCluster starts MinIO and an n-node cluster on it; ringTimeout
 // 0 keeps the harness default -ring.heartbeat-timeout.
-func startTestCluster(t *testing.T, n int, ringTimeout time.Duration) (*lodetest.Cluster, *miniotest.Server) {
+func startTestCluster(t *testing.T, n int, ringTimeout time.Duration, extra ...string) (*lodetest.Cluster, *miniotest.Server) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a cluster of lode processes and MinIO")
@@ -72,6 +72,7 @@ func startTestCluster(t *testing.T, n int, ringTimeout time.Duration) (*lodetest
 		"-ingester.flush-check-period=1s", "-ingester.chunk-idle-period=2s", "-ingester.max-chunk-age=10s",
 		"-ingester.flush-min-backoff=100ms", "-ingester.flush-max-backoff=1s",
 	}
+	args = append(args, extra...)
 	begin := time.Now()
 	c := lodetest.StartCluster(t, n, lodetest.ClusterOptions{Args: args, RingHeartbeatTimeout: ringTimeout})
 	t.Logf("%d-node cluster ready in %s", n, time.Since(begin).Round(time.Millisecond))
