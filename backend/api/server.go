@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,6 +102,7 @@ func (s *Server) routes() {
 	if s.deps.Distributor != nil {
 		m.HandleFunc("POST /loki/api/v1/push", s.tenantHandler(s.handlePush))
 		m.HandleFunc("POST /api/prom/push", s.tenantHandler(s.handlePush))
+		m.HandleFunc("POST /otlp/v1/logs", s.tenantHandler(s.handleOTLP))
 	}
 	if s.deps.Engine != nil {
 		m.HandleFunc("/loki/api/v1/query", s.tenantHandler(s.handleQuery))
@@ -231,21 +233,48 @@ func (s *Server) handleFormatQuery(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, dataResponse{Status: "success", Data: expr.String()})
 }
 
+// handleOTLP serves /otlp/v1/logs: an OTLP/HTTP logs export, mapped to
+// streams as push.DecodeOTLP says, answered with an empty
+// ExportLogsServiceResponse in the request's encoding.
+func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request, tenant string) {
+	req, err := push.DecodeOTLP(r, s.opts.MaxPushBytes, s.now())
+	if !s.distribute(w, r, tenant, req, err) {
+		return
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), push.ContentTypeJSON) {
+		w.Header().Set("Content-Type", push.ContentTypeJSON)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("{}"))
+		return
+	}
+	w.Header().Set("Content-Type", push.ContentTypeProtobuf)
+	w.WriteHeader(http.StatusOK)
+}
+
 func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, tenant string) {
 	req, err := push.DecodeHTTP(r, s.opts.MaxPushBytes)
-	if err != nil {
-		writeError(w, err)
-		return
+	if s.distribute(w, r, tenant, req, err) {
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// distribute hands a decoded push (or its decoding error) to the
+// distributor and gives the request back to the pool. It writes the error
+// answer and returns false on failure.
+func (s *Server) distribute(w http.ResponseWriter, r *http.Request, tenant string, req *push.Request, decodeErr error) bool {
+	if decodeErr != nil {
+		writeError(w, decodeErr)
+		return false
 	}
 	defer push.PutRequest(req)
 	if err := s.deps.Distributor.Push(r.Context(), tenant, req); err != nil {
 		if statusOf(err) >= 500 {
-			s.deps.Logger.Error("push failed", "tenant", tenant, "err", err)
+			s.deps.Logger.Error("push failed", "tenant", tenant, "path", r.URL.Path, "err", err)
 		}
 		writeError(w, err)
-		return
+		return false
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 // writeJSON writes v with status 200.

@@ -9,7 +9,9 @@
 //     {"streams":[{"stream":{...},"values":[["<ns>","line",{...}]]}]};
 //   - HTTP (DecodeHTTP): content types, snappy, gzip and deflate, with the
 //     size limit applied before and after decompression;
-//   - stream label strings (AppendParsedLabels, AppendLabelsString).
+//   - stream label strings (AppendParsedLabels, AppendLabelsString);
+//   - OpenTelemetry logs (DecodeOTLP): an OTLP/HTTP export mapped to
+//     streams and structured metadata as Loki's OTLP endpoint does.
 //
 // Errors wrap ErrMalformed, ErrTooLarge or ErrUnsupportedMediaType (see
 // errors.go for their HTTP statuses).

@@ -42,13 +42,20 @@ func (e *TooLargeError) Error() string {
 func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
 
 // UnsupportedError is the ErrUnsupportedMediaType of one request: Header is
-// "Content-Type" or "Content-Encoding" and Value what the client sent.
+// "Content-Type" or "Content-Encoding" and Value what the client sent;
+// OTLP marks an OTLP export.
 type UnsupportedError struct {
 	Header, Value string
+	OTLP          bool
 }
 
 func (e *UnsupportedError) Error() string {
-	if e.Header == "Content-Encoding" {
+	switch {
+	case e.OTLP && e.Header == "Content-Encoding":
+		return fmt.Sprintf("unsupported Content-Encoding %q: use gzip, deflate or none", e.Value)
+	case e.OTLP:
+		return fmt.Sprintf("unsupported Content-Type %q: OTLP logs are accepted as application/x-protobuf or application/json", e.Value)
+	case e.Header == "Content-Encoding":
 		return fmt.Sprintf("unsupported Content-Encoding %q: use gzip, deflate or none (protobuf bodies are always snappy-compressed)", e.Value)
 	}
 	return fmt.Sprintf("unsupported Content-Type %q: use application/x-protobuf (snappy-compressed) or application/json", e.Value)
