@@ -260,7 +260,7 @@ func (c *streamCounter) mergeBlocks(ctx context.Context, live []countBlock) erro
 		}
 		ebs = append(ebs, chunk.EncodedBlock{Meta: *b.meta, Data: d})
 	}
-	it := chunk.MergedBlockEntries(ebs, c.w.Start(), c.w.Last()+1, model.Forward,
+	it := chunk.MergedBlockEntries(ebs, c.from(), c.w.Last()+1, model.Forward,
 		chunk.ReadOptions{Needles: c.sel.Needles, FilterLines: true, Stats: &c.rs})
 	for it.Next() {
 		e := it.At()

@@ -40,7 +40,8 @@ func (q *Querier) CountEntries(ctx context.Context, sel model.CountSelect, fn fu
 	}
 	ls := sel.LogSelect
 	ls.Start, ls.End, ls.Direction, ls.TimestampsOnly, ls.Limit = w.Start(), w.Last()+1, model.Forward, false, 0
-	if ls.Start = max(ls.Start, q.minTime(ls.Tenant)); ls.End <= ls.Start {
+	floor := q.minTime(ls.Tenant)
+	if ls.Start = max(ls.Start, floor); ls.End <= ls.Start {
 		return nil
 	}
 	recent, err := q.openRecent(ctx, ls, true)
@@ -64,7 +65,7 @@ func (q *Querier) CountEntries(ctx context.Context, sel model.CountSelect, fn fu
 			return err
 		}
 	}
-	return q.countChunks(ctx, &sel, work, sink)
+	return q.countChunks(ctx, &sel, work, sink, floor)
 }
 
 // countWork is one stream to count from its chunks, with the ingester
@@ -96,8 +97,9 @@ func (s *countSink) call(wc *model.WindowCounts) error {
 	return s.fn(wc)
 }
 
-// countChunks counts streams from their chunks on parallel workers.
-func (q *Querier) countChunks(ctx context.Context, sel *model.CountSelect, work []*countWork, sink *countSink) error {
+// countChunks counts streams from their chunks on parallel workers; no
+// entry before floor counts.
+func (q *Querier) countChunks(ctx context.Context, sel *model.CountSelect, work []*countWork, sink *countSink, floor int64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var next atomic.Int64
@@ -108,7 +110,7 @@ func (q *Querier) countChunks(ctx context.Context, sel *model.CountSelect, work 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := q.newStreamCounter(sel)
+			c := q.newStreamCounter(sel, floor)
 			defer q.releaseStreamCounter(c)
 			defer c.report(ctx)
 			for i := int(next.Add(1) - 1); i < len(work); i = int(next.Add(1) - 1) {

@@ -20,6 +20,7 @@ type streamCounter struct {
 	ts      *timestampsCache
 	sel     *model.CountSelect
 	w       model.Windows
+	floor   int64 // no entry before it counts (the tenant's lookback)
 	splitMD bool
 	stream  index.Stream
 	groups  []*mdCounts // groups[:n] are in use
@@ -42,13 +43,17 @@ type mdCounts struct {
 	empty bool // nothing counted yet
 }
 
-func (q *Querier) newStreamCounter(sel *model.CountSelect) *streamCounter {
+func (q *Querier) newStreamCounter(sel *model.CountSelect, floor int64) *streamCounter {
 	scan, _ := q.scanners.Get().(*chunk.BlockScanner)
 	if scan == nil {
 		scan = new(chunk.BlockScanner)
 	}
-	return &streamCounter{ts: q.timestamps, sel: sel, w: sel.Windows, splitMD: sel.AllMetadata || len(sel.MetadataBy) > 0, scan: scan}
+	return &streamCounter{ts: q.timestamps, sel: sel, w: sel.Windows, floor: floor, splitMD: sel.AllMetadata || len(sel.MetadataBy) > 0, scan: scan}
 }
+
+// from is the smallest timestamp that counts: the windows' start, or the
+// floor when it is later.
+func (c *streamCounter) from() int64 { return max(c.w.Start(), c.floor) }
 
 // releaseStreamCounter hands c's scanner back for later queries; c is not
 // used after.
@@ -132,6 +137,9 @@ func (g *mdCounts) add(first, last int, n, b, t int64) {
 
 // entry counts one entry (with its line) if it holds every needle.
 func (c *streamCounter) entry(ts int64, line []byte, md labels.Labels) {
+	if ts < c.floor {
+		return
+	}
 	first, last := c.w.Span(ts)
 	if first > last {
 		return
@@ -178,7 +186,7 @@ func (c *streamCounter) block(k blockKey, m *chunk.BlockMeta, data func() ([]byt
 	if cols&chunk.ColumnLines != 0 {
 		// A line filter: the lines section alone is searched first, the
 		// rest decoded only if a line may match.
-		found, err := c.scan.LoadMatching(b, m, cols, c.w.Start(), c.w.Last()+1, c.sel.Needles, &c.rs)
+		found, err := c.scan.LoadMatching(b, m, cols, c.from(), c.w.Last()+1, c.sel.Needles, &c.rs)
 		if err != nil || !found {
 			return err
 		}
@@ -255,11 +263,11 @@ const (
 )
 
 func (c *streamCounter) plan(m *chunk.BlockMeta) blockAction {
-	first, last := c.w.Overlapping(m.MinTime, m.MaxTime)
-	if first > last || !mayContainAll(m, c.sel.Needles) {
+	first, last := c.w.Overlapping(max(m.MinTime, c.floor), m.MaxTime)
+	if first > last || m.MaxTime < c.floor || !mayContainAll(m, c.sel.Needles) {
 		return skipBlock
 	}
-	if len(c.sel.Needles) > 0 || (c.splitMD && m.MetadataRaw > 0) {
+	if len(c.sel.Needles) > 0 || (c.splitMD && m.MetadataRaw > 0) || m.MinTime < c.floor {
 		return decodeData
 	}
 	f1, l1 := c.w.Span(m.MinTime)
@@ -287,11 +295,11 @@ func (c *streamCounter) columns(m *chunk.BlockMeta) chunk.Columns {
 // the scanner when asked for) window by window, with two binary searches
 // per window: no entry is visited.
 func (c *streamCounter) byWindow(m *chunk.BlockMeta, ts []int64, scan *chunk.BlockScanner) {
-	first, last := c.w.Overlapping(m.MinTime, m.MaxTime)
+	first, last := c.w.Overlapping(max(m.MinTime, c.floor), m.MaxTime)
 	g := c.group(labels.EmptyLabels())
 	for i := first; i <= last; i++ {
 		end := c.w.End(i)
-		lo, _ := slices.BinarySearch(ts, end-c.w.Range+1)
+		lo, _ := slices.BinarySearch(ts, max(end-c.w.Range+1, c.floor))
 		hi, _ := slices.BinarySearch(ts[lo:], end+1)
 		hi += lo
 		if lo == hi {
@@ -310,7 +318,7 @@ func (c *streamCounter) byWindow(m *chunk.BlockMeta, ts []int64, scan *chunk.Blo
 // metadata.
 func (c *streamCounter) byEntry(cols chunk.Columns) {
 	ts := c.scan.Timestamps()
-	lo, hi := c.scan.Bounds(c.w.Start(), c.w.Last()+1)
+	lo, hi := c.scan.Bounds(c.from(), c.w.Last()+1)
 	for i := lo; i < hi; i++ {
 		if cols&chunk.ColumnLines != 0 {
 			if i = c.scan.NextMatch(i, hi, c.sel.Needles); i >= hi {

@@ -22,7 +22,7 @@ func TestLookbackBoundsReads(t *testing.T) {
 	idx := &fakeIndex{refs: map[model.Fingerprint][]index.ChunkRef{}}
 	sec := int64(time.Second)
 	store(t, b, idx, labels.FromStrings("app", "old"), "line", 1*sec, 2*sec, 3*sec)
-	store(t, b, idx, labels.FromStrings("app", "new"), "line", 7*sec, 8*sec)
+	store(t, b, idx, labels.FromStrings("app", "new"), "line", 5*sec, 7*sec, 8*sec)
 	q := New(Config{FetchConcurrency: 2}, idx, b, nil)
 	// The bound lies between 5.5s and 6s past the epoch while the test runs.
 	q.SetLookback(func(tenant string) time.Duration {
@@ -41,15 +41,24 @@ func TestLookbackBoundsReads(t *testing.T) {
 	if got := lines(t, it); got != "new:line7000000000 new:line8000000000" {
 		t.Fatalf("entries %q, want the two within the lookback", got)
 	}
-	var n int64
-	cs := model.CountSelect{LogSelect: sel, Windows: model.Windows{First: 10*sec - 1, Step: 10 * sec, Range: 10 * sec, Count: 1}}
-	if err := q.CountEntries(ctx, cs, func(wc *model.WindowCounts) error {
-		for _, c := range wc.Counts {
-			n += c
+	// Counting: cold, then from the timestamps cache, and with a line
+	// filter; the chunk of "new" straddles the bound (5s is before it).
+	for _, c := range []struct {
+		name    string
+		needles [][]byte
+	}{{"cold", nil}, {"cached", nil}, {"line filter", [][]byte{[]byte("line")}}} {
+		var n, bytes int64
+		cs := model.CountSelect{LogSelect: sel, Bytes: true, Windows: model.Windows{First: 10*sec - 1, Step: 10 * sec, Range: 10 * sec, Count: 1}}
+		cs.Needles = c.needles
+		if err := q.CountEntries(ctx, cs, func(wc *model.WindowCounts) error {
+			for i, k := range wc.Counts {
+				n += k
+				bytes += wc.Bytes[i]
+			}
+			return nil
+		}); err != nil || n != 2 || bytes != int64(2*len("line7000000000")) {
+			t.Fatalf("%s: counted %d entries, %d bytes (%v); want the 2 within the lookback", c.name, n, bytes, err)
 		}
-		return nil
-	}); err != nil || n != 2 {
-		t.Fatalf("counted %d entries (%v), want 2", n, err)
 	}
 	if st, err := q.Series(ctx, tenant, 0, 4*sec, any); err != nil || len(st) != 0 {
 		t.Fatalf("streams past the lookback: %v %v", st, err)
