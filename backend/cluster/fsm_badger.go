@@ -221,6 +221,14 @@ func (f *fsm) dispatch(txn *splitTxn, cmd command) (rejected, err error) {
 		if err != nil {
 			return err, nil
 		}
+		for i := range entries {
+			if err := index.ValidateEntry(&entries[i]); err != nil {
+				return fmt.Errorf("%w: %w", ErrRejected, err), nil
+			}
+		}
+		if entries, err = withoutDropped(txn, entries); err != nil {
+			return nil, err
+		}
 		err = index.AddChunks(txn, entries)
 		if errors.Is(err, index.ErrInvalidEntry) {
 			return fmt.Errorf("%w: %w", ErrRejected, err), nil
@@ -237,7 +245,7 @@ func (f *fsm) dispatch(txn *splitTxn, cmd command) (rejected, err error) {
 	case cmdDropPeriod:
 		return f.applyDropPeriod(txn, cmd.time, cmd.body)
 	case cmdForget:
-		return f.applyForget(txn, cmd.body)
+		return f.applyForget(txn, cmd.time, cmd.body)
 	default:
 		return fmt.Errorf("%w: unknown command type 0x%02x", ErrRejected, cmd.typ), nil
 	}

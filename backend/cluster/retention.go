@@ -1,10 +1,13 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -14,10 +17,22 @@ import (
 // Retention: the leader proposes dropPeriod for a tenant's index period
 // that is past its retention; applying it deletes the period's index keys
 // and records the objects of the chunks that ended in it under 'x' keys
-// with the FSM time. Once nothing may still read them, the leader deletes
-// those objects from the bucket and proposes forget to remove their
-// records. The records live in the FSM, so a new leader finishes what a
-// failed one started.
+// with the command's time. Once nothing may still read them, the leader
+// deletes those objects from the bucket and proposes forget, which marks
+// their records deleted (with its time); records deleted more than
+// forgetAfter ago are purged by later forgets. The records live in the
+// FSM, so a new leader finishes what a failed one started. While a record
+// exists, addChunks skips refs to its object: a replica flushing the same
+// chunk late does not bring back a dropped day, nor a ref to a deleted
+// object; and since it may have stored the object again, a record marked
+// deleted becomes pending again, so that the leader deletes it once more.
+
+// forgetAfter is how long the record of a deleted object is kept (FSM
+// time). Fixed: replicas must take the same decisions.
+const forgetAfter = time.Hour
+
+// purgeLimit bounds the records one forget purges.
+const purgeLimit = 4096
 
 // encodeDropPeriod: tenant str, period (varint).
 func encodeDropPeriod(tenant string, p index.Period) []byte {
@@ -47,21 +62,70 @@ func (f *fsm) applyDropPeriod(txn *splitTxn, unixMs int64, body []byte) (rejecte
 		return err, nil
 	}
 	return nil, index.DropPeriod(txn, tenant, p, func(object string) error {
+		if ok, err := txn.Has(deletedKey(object)); err != nil || ok {
+			return err // recorded already (a ref added again while deleted)
+		}
 		return txn.Set(deletedKey(object), encodeTime(unixMs))
 	})
 }
 
-func (f *fsm) applyForget(txn *splitTxn, body []byte) (rejected, err error) {
+// applyForget marks the records of deleted objects, then purges records
+// deleted more than forgetAfter before unixMs.
+func (f *fsm) applyForget(txn *splitTxn, unixMs int64, body []byte) (rejected, err error) {
 	objects, err := decodeIDs(body)
 	if err != nil {
 		return err, nil
 	}
 	for _, o := range objects {
-		if err := txn.Delete(deletedKey(o)); err != nil {
+		v, ok, err := txn.Get(deletedKey(o))
+		if err != nil {
 			return nil, err
 		}
+		if ok && len(v) == 8 {
+			if err := txn.Set(deletedKey(o), append(v, encodeTime(unixMs)...)); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return nil, nil
+	var purge [][]byte
+	cutoff := unixMs - forgetAfter.Milliseconds()
+	err = txn.Scan([]byte{nsDeleted}, math.MaxInt, func(k, v []byte) error {
+		if len(v) == 16 && timeAt(v[8:]) <= cutoff && len(purge) < purgeLimit {
+			purge = append(purge, bytes.Clone(k))
+		}
+		return nil
+	})
+	for _, k := range purge {
+		if err != nil {
+			break
+		}
+		err = txn.Delete(k)
+	}
+	return nil, err
+}
+
+// withoutDropped returns the entries whose object has no dropped-object
+// record. A skipped entry's record, if marked deleted, is made pending
+// again: the replica that sent it may have stored its object anew, and the
+// leader then deletes it again.
+func withoutDropped(txn *splitTxn, entries []index.ChunkEntry) ([]index.ChunkEntry, error) {
+	out := entries[:0]
+	for _, e := range entries {
+		v, ok, err := txn.Get(deletedKey(e.Ref.Key))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			out = append(out, e)
+			continue
+		}
+		if len(v) == 16 {
+			if err := txn.Set(deletedKey(e.Ref.Key), v[:8]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 // TenantPeriods lists the index periods of every tenant in the local
@@ -83,8 +147,8 @@ func (n *Node) DropPeriod(ctx context.Context, tenant string, p index.Period) er
 }
 
 // DroppedObjects returns up to limit object keys of dropped chunks whose
-// period was dropped at or before unixMs (FSM time), from the local
-// replica.
+// period was dropped at or before unixMs and that are not yet deleted,
+// from the local replica.
 func (n *Node) DroppedObjects(ctx context.Context, unixMs int64, limit int) ([]string, error) {
 	n.fsm.mu.RLock()
 	defer n.fsm.mu.RUnlock()
@@ -97,10 +161,10 @@ func (n *Node) DroppedObjects(ctx context.Context, unixMs int64, limit int) ([]s
 			if len(out) == limit {
 				return errEnough
 			}
-			if len(v) != 8 {
+			if len(v) != 8 && len(v) != 16 {
 				return fmt.Errorf("dropped object record of %d bytes: %w", len(v), index.ErrCorrupt)
 			}
-			if int64(binary.BigEndian.Uint64(v)^sign64) <= unixMs {
+			if len(v) == 8 && timeAt(v) <= unixMs {
 				out = append(out, string(k[1:]))
 			}
 			return nil
@@ -114,8 +178,12 @@ func (n *Node) DroppedObjects(ctx context.Context, unixMs int64, limit int) ([]s
 
 var errEnough = errors.New("enough")
 
-// ForgetObjects commits the removal of the records of dropped objects
-// (once they are deleted from the bucket).
+// timeAt decodes the 8-byte time at the start of b.
+func timeAt(b []byte) int64 { return int64(binary.BigEndian.Uint64(b) ^ sign64) }
+
+// ForgetObjects commits that dropped objects are deleted from the bucket.
+// Their records stay for forgetAfter, so that a late ref to them is still
+// refused.
 func (n *Node) ForgetObjects(ctx context.Context, objects []string) error {
 	if len(objects) == 0 {
 		return nil

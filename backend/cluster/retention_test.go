@@ -84,6 +84,37 @@ func TestDropPeriodAndForget(t *testing.T) {
 	if got, _ := n2.DroppedObjects(ctx, time.Now().UnixMilli(), 0); len(got) != 0 {
 		t.Fatalf("limit 0 listed %v", got)
 	}
+
+	// A replica flushing a dropped chunk late does not bring it back, before
+	// or after its object is deleted; an hour after the deletion its record
+	// is purged and the ref is taken again.
+	readd := func(when string, want int) {
+		t.Helper()
+		if err := n2.AddChunks(ctx, es[:1]); err != nil {
+			t.Fatal(err)
+		}
+		if refs, _ := n2.Chunks(ctx, "t1", es[0].Ref.Fingerprint, 10*day, 11*day-1); len(refs) != want {
+			t.Fatalf("%s: %d refs of the dropped chunk, want %d", when, len(refs), want)
+		}
+	}
+	readd("deleted", 0)
+	// The late replica may have stored the object again: it is listed for
+	// deletion once more.
+	if got, _ := n2.DroppedObjects(ctx, time.Now().UnixMilli(), 10); len(got) != 2 {
+		t.Fatalf("after a late ref to a deleted object: dropped objects %v, want it listed again", got)
+	}
+	if err := n2.ForgetObjects(ctx, []string{"t1/chunks/old", "t1/chunks/span"}); err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := encodeCommand(cmdForget, time.Now().Add(forgetAfter+time.Minute).UnixMilli(), encodeIDs(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	propose(t, n2, cmd)
+	if hasKey(t, n2, deletedKey("t1/chunks/old")) || hasKey(t, n2, deletedKey("t1/chunks/span")) {
+		t.Fatal("records of objects deleted over an hour ago not purged")
+	}
+	readd("purged", 1)
 }
 
 func TestDropPeriodRejectsMalformed(t *testing.T) {
