@@ -39,6 +39,9 @@ type Config struct {
 	Querier     querier.Config     `yaml:"querier"`
 	Frontend    frontend.Config    `yaml:"frontend"`
 	Retention   retention.Config   `yaml:"retention"`
+	// RuntimeConfig names the file of per-tenant overrides read again
+	// while Lode runs.
+	RuntimeConfig limits.RuntimeConfig `yaml:"runtime_config"`
 }
 
 // RegisterFlags registers every flag of every section.
@@ -57,6 +60,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	c.Querier.RegisterFlags(f)
 	c.Frontend.RegisterFlags(f)
 	c.Retention.RegisterFlags(f)
+	c.RuntimeConfig.RegisterFlags(f)
 }
 
 // Validate checks every section and joins their errors.
@@ -77,7 +81,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	for _, v := range []interface{ Validate() error }{
-		&c.Server, &c.Storage, &c.Cluster, &c.Ingester, &c.Distributor, &c.Limits, &c.Querier, &c.Frontend, &c.Retention,
+		&c.Server, &c.Storage, &c.Cluster, &c.Ingester, &c.Distributor, &c.Limits, &c.Querier, &c.Frontend, &c.Retention, &c.RuntimeConfig,
 	} {
 		if err := v.Validate(); err != nil {
 			errs = append(errs, err)

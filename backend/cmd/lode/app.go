@@ -94,6 +94,13 @@ func (a *app) start(ctx context.Context) error {
 		a.logger.Debug("started", "component", name, "took", time.Since(t).Round(time.Millisecond))
 	}
 	a.limits = limits.NewOverrides(cfg.Limits)
+	step("runtime config", func() error {
+		l, err := limits.NewRuntimeLoader(cfg.RuntimeConfig, cfg.Limits, a.limits, a.reg, a.logger)
+		if l != nil {
+			go l.Run(ctx)
+		}
+		return err
+	})
 	// Every cluster member opens the bucket: the Raft leader, whichever
 	// role it runs, deletes the objects of data past retention.
 	if a.roles.Cluster() {
