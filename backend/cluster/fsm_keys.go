@@ -13,7 +13,8 @@ const (
 	nsRequest byte = 'r' // 'r' | request id → time applied (8 BE)
 	nsExpiry  byte = 'q' // 'q' | time (8 BE) | request id → empty
 	nsRing    byte = 'g' // 'g' | member id → ring.Instance
-	nsDeleted byte = 'x' // 'x' | object key → time dropped (8 BE)
+	nsDeleted byte = 'x' // 'x' | object key → time dropped (8 BE) [| time deleted (8 BE)]
+	nsForget  byte = 'y' // 'y' | time deleted (8 BE) | object key → empty
 )
 
 // keyApplied holds fsmState.

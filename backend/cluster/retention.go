@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -19,8 +18,9 @@ import (
 // and records the objects of the chunks that ended in it under 'x' keys
 // with the command's time. Once nothing may still read them, the leader
 // deletes those objects from the bucket and proposes forget, which marks
-// their records deleted (with its time); records deleted more than
-// forgetAfter ago are purged by later forgets. The records live in the
+// their records deleted (with its time, and an expiry key by that time);
+// records deleted more than forgetAfter ago are purged by later forgets,
+// oldest first, through the expiry keys. The records live in the
 // FSM, so a new leader finishes what a failed one started. While a record
 // exists, addChunks skips refs to its object: a replica flushing the same
 // chunk late does not bring back a dropped day, nor a ref to a deleted
@@ -82,26 +82,54 @@ func (f *fsm) applyForget(txn *splitTxn, unixMs int64, body []byte) (rejected, e
 			return nil, err
 		}
 		if ok && len(v) == 8 {
+			// The expiry key first: a crash between the two writes leaves
+			// at worst an expiry key whose record is not marked, which the
+			// purge skips.
+			if err := txn.Set(forgetKey(unixMs, o), nil); err != nil {
+				return nil, err
+			}
 			if err := txn.Set(deletedKey(o), append(v, encodeTime(unixMs)...)); err != nil {
 				return nil, err
 			}
 		}
 	}
-	var purge [][]byte
+	// Purge, oldest first through the expiry keys: a record goes if it is
+	// still marked deleted at that time (a record made pending again and
+	// deleted later has a later expiry key).
+	type expired struct{ key, object []byte }
+	var purge []expired
 	cutoff := unixMs - forgetAfter.Milliseconds()
-	err = txn.Scan([]byte{nsDeleted}, math.MaxInt, func(k, v []byte) error {
-		if len(v) == 16 && timeAt(v[8:]) <= cutoff && len(purge) < purgeLimit {
-			purge = append(purge, bytes.Clone(k))
+	err = txn.Scan([]byte{nsForget}, purgeLimit, func(k, _ []byte) error {
+		if len(k) < 9 || timeAt(k[1:]) > cutoff {
+			return errEnough
 		}
+		purge = append(purge, expired{key: bytes.Clone(k), object: bytes.Clone(k[9:])})
 		return nil
 	})
-	for _, k := range purge {
-		if err != nil {
-			break
-		}
-		err = txn.Delete(k)
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, err
 	}
-	return nil, err
+	for _, e := range purge {
+		v, ok, err := txn.Get(deletedKey(string(e.object)))
+		if err != nil {
+			return nil, err
+		}
+		if ok && len(v) == 16 && string(v[8:]) == string(e.key[1:9]) {
+			if err := txn.Delete(deletedKey(string(e.object))); err != nil {
+				return nil, err
+			}
+		}
+		if err := txn.Delete(e.key); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// forgetKey is the expiry key of an object's record marked deleted at
+// unixMs: 'y' | time (8, BE, sign-flipped) | object key.
+func forgetKey(unixMs int64, object string) []byte {
+	return append(append([]byte{nsForget}, encodeTime(unixMs)...), object...)
 }
 
 // withoutDropped returns the entries whose object has no dropped-object
