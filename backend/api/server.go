@@ -71,8 +71,11 @@ type Deps struct {
 
 // Options are the API's own settings.
 type Options struct {
-	AuthEnabled     bool
-	MaxPushBytes    int64
+	AuthEnabled  bool
+	MaxPushBytes int64
+	// OTLPIndexLabels are the resource attributes that label OTLP streams
+	// (nil: push.OTLPIndexLabels).
+	OTLPIndexLabels []string
 	MaxQueryTimeout time.Duration
 }
 
@@ -237,7 +240,7 @@ func (s *Server) handleFormatQuery(w http.ResponseWriter, r *http.Request) {
 // streams as push.DecodeOTLP says, answered with an empty
 // ExportLogsServiceResponse in the request's encoding.
 func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request, tenant string) {
-	req, err := push.DecodeOTLP(r, s.opts.MaxPushBytes, s.now())
+	req, err := push.DecodeOTLP(r, s.opts.MaxPushBytes, s.opts.OTLPIndexLabels, s.now())
 	if !s.distribute(w, r, tenant, req, err) {
 		return
 	}

@@ -20,9 +20,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// OTLPIndexLabels are the resource attributes that become stream labels
-// (dots turned into underscores), as in Loki's default OTLP configuration.
-// Every other attribute becomes structured metadata.
+// OTLPIndexLabels are the resource attributes that become stream labels by
+// default (dots turned into underscores), as in Loki's default OTLP
+// configuration. Every other attribute becomes structured metadata.
 var OTLPIndexLabels = []string{
 	"cloud.availability_zone", "cloud.region", "container.name",
 	"deployment.environment", "deployment.environment.name",
@@ -36,8 +36,9 @@ var OTLPIndexLabels = []string{
 // Content-Type application/x-protobuf or application/json, optionally
 // gzip or deflate) into a push request:
 //   - each resource's logs form one stream, labelled with the resource
-//     attributes named in OTLPIndexLabels (service_name is
-//     "unknown_service" when the resource has none);
+//     attributes named in indexLabels (OTLPIndexLabels when nil;
+//     service_name is "unknown_service" when service.name is among them
+//     and the resource has none, or when no label is left);
 //   - a record's line is its body (a string as is, other values as JSON);
 //     its timestamp the time, else the observed time, else now;
 //   - the other resource attributes, the scope's name, version and
@@ -47,7 +48,10 @@ var OTLPIndexLabels = []string{
 // maxBytes bounds the body as sent and decompressed. Errors wrap
 // ErrMalformed, ErrTooLarge or ErrUnsupportedMediaType. The caller gives
 // the request back with PutRequest.
-func DecodeOTLP(hr *http.Request, maxBytes int64, now time.Time) (*Request, error) {
+func DecodeOTLP(hr *http.Request, maxBytes int64, indexLabels []string, now time.Time) (*Request, error) {
+	if indexLabels == nil {
+		indexLabels = OTLPIndexLabels
+	}
 	mt, _, err := mime.ParseMediaType(hr.Header.Get("Content-Type"))
 	if err != nil || (mt != ContentTypeProtobuf && mt != "application/protobuf" && mt != ContentTypeJSON) {
 		return nil, &UnsupportedError{Header: "Content-Type", Value: hr.Header.Get("Content-Type"), OTLP: true}
@@ -93,7 +97,7 @@ func DecodeOTLP(hr *http.Request, maxBytes int64, now time.Time) (*Request, erro
 		hasService := false
 		for _, kv := range rl.GetResource().GetAttributes() {
 			name := sanitizeName(kv.Key)
-			if slices.Contains(OTLPIndexLabels, kv.Key) {
+			if slices.Contains(indexLabels, kv.Key) {
 				if v := attrString(kv.Value); v != "" {
 					lbls = append(lbls, LabelPair{Name: name, Value: v})
 					hasService = hasService || kv.Key == "service.name"
@@ -102,7 +106,7 @@ func DecodeOTLP(hr *http.Request, maxBytes int64, now time.Time) (*Request, erro
 			}
 			resMeta = append(resMeta, LabelPair{Name: name, Value: attrString(kv.Value)})
 		}
-		if !hasService {
+		if (!hasService && slices.Contains(indexLabels, "service.name")) || len(lbls) == 0 {
 			lbls = append(lbls, LabelPair{Name: "service_name", Value: "unknown_service"})
 		}
 		slices.SortFunc(lbls, func(a, b LabelPair) int { return strings.Compare(a.Name, b.Name) })

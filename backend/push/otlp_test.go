@@ -92,7 +92,7 @@ func TestDecodeOTLP(t *testing.T) {
 		{"json gzip", otlpRequest(t, "application/json; charset=utf-8", "gzip", []byte(otlpJSON))},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			req, err := DecodeOTLP(c.r, 1<<20, now)
+			req, err := DecodeOTLP(c.r, 1<<20, nil, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,7 +143,7 @@ func TestDecodeOTLPBadInput(t *testing.T) {
 				c.r = otlpRequest(t, "application/x-protobuf", "", []byte("not gzip"))
 				c.r.Header.Set("Content-Encoding", "gzip")
 			}
-			req, err := DecodeOTLP(c.r, 1024, time.Now())
+			req, err := DecodeOTLP(c.r, 1024, nil, time.Now())
 			if err == nil {
 				PutRequest(req)
 			}
@@ -151,5 +151,27 @@ func TestDecodeOTLPBadInput(t *testing.T) {
 				t.Fatalf("error %v, want %v naming %q", err, c.target, c.msg)
 			}
 		})
+	}
+}
+
+// Index labels of the operator's choosing: the others become metadata;
+// without service.name among them, service_name is made up only for a
+// resource that would have no label.
+func TestDecodeOTLPIndexLabels(t *testing.T) {
+	pb, err := proto.Marshal(testExport())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := DecodeOTLP(otlpRequest(t, "application/x-protobuf", "", pb), 1<<20, []string{"host.name"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer PutRequest(req)
+	if len(req.Streams) != 2 || req.Streams[0].Labels != `{host_name="node-1"}` || req.Streams[1].Labels != `{service_name="unknown_service"}` {
+		t.Fatalf("streams %q, %q", req.Streams[0].Labels, req.Streams[1].Labels)
+	}
+	md := req.Streams[0].Entries[0].Metadata
+	if !slices.Contains(md, LabelPair{"service_name", "checkout"}) || !slices.Contains(md, LabelPair{"k8s_namespace_name", "shop"}) {
+		t.Fatalf("metadata %v, want the attributes no longer indexed", md)
 	}
 }

@@ -246,6 +246,7 @@ func (a *app) handler() (http.Handler, error) {
 	}
 	srv := api.New(api.Options{
 		AuthEnabled: cfg.AuthEnabled, MaxPushBytes: int64(cfg.Distributor.MaxRecvMsgSize), MaxQueryTimeout: cfg.Server.QueryTimeout,
+		OTLPIndexLabels: cfg.Distributor.OTLPIndexLabelList(),
 	}, deps)
 	if !a.roles.Frontend {
 		return srv, nil
