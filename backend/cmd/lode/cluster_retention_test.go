@@ -46,7 +46,7 @@ func TestClusterRetention(t *testing.T) {
 	// Three replicas cut identical chunks: one object per chunk, and the
 	// old one goes.
 	c.WaitFor(30*time.Second, "old day's chunk deleted", func() error {
-		if _, objects := bucketBytes(t, m); objects != 1 {
+		if objects := bucketObjects(t, m); objects != 1 {
 			return fmt.Errorf("%d chunk objects, want the recent one", objects)
 		}
 		return nil

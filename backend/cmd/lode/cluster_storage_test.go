@@ -82,17 +82,8 @@ func (e *backlogError) Error() string { return e.node + " has chunks to flush" }
 // bucketBytes sums the sizes of the chunk objects in the cluster's bucket.
 func bucketBytes(t *testing.T, m *miniotest.Server) (bytes int64, objects int) {
 	t.Helper()
-	var cfg objstore.Config
-	cfg.Backend = objstore.BackendS3
-	cfg.S3.Endpoint, cfg.S3.Bucket, cfg.S3.Insecure = m.Endpoint, "lode-cluster", true
-	cfg.S3.AccessKeyID, cfg.S3.SecretAccessKey = m.AccessKey, objstore.Secret(m.SecretKey)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	b, err := objstore.New(ctx, cfg, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Iter(ctx, "", func(key string) error {
+	b, ctx := clusterBucket(t, m)
+	err := b.Iter(ctx, "", func(key string) error {
 		if !strings.Contains(key, "/chunks/") {
 			return nil
 		}
@@ -108,4 +99,37 @@ func bucketBytes(t *testing.T, m *miniotest.Server) (bytes int64, objects int) {
 		t.Fatal(err)
 	}
 	return bytes, objects
+}
+
+// bucketObjects counts the chunk objects in the cluster's bucket, listing
+// only (objects may be deleted meanwhile).
+func bucketObjects(t *testing.T, m *miniotest.Server) (objects int) {
+	t.Helper()
+	b, ctx := clusterBucket(t, m)
+	err := b.Iter(ctx, "", func(key string) error {
+		if strings.Contains(key, "/chunks/") {
+			objects++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objects
+}
+
+// clusterBucket opens the bucket of startTestCluster's nodes.
+func clusterBucket(t *testing.T, m *miniotest.Server) (objstore.Bucket, context.Context) {
+	t.Helper()
+	var cfg objstore.Config
+	cfg.Backend = objstore.BackendS3
+	cfg.S3.Endpoint, cfg.S3.Bucket, cfg.S3.Insecure = m.Endpoint, "lode-cluster", true
+	cfg.S3.AccessKeyID, cfg.S3.SecretAccessKey = m.AccessKey, objstore.Secret(m.SecretKey)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	b, err := objstore.New(ctx, cfg, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, ctx
 }
