@@ -5,7 +5,7 @@
 //
 // Main types: Distributor (New, Push, PushResult), the Pusher and Limits
 // interfaces it consumes, Config (-distributor.max-recv-msg-size,
-// -distributor.replication-factor), and the errors of errors.go, each
+// -distributor.replication-factor, -distributor.otlp-index-labels), and the errors of errors.go, each
 // documented with the HTTP status it stands for.
 //
 // Replicator is the Pusher of a cluster: it hashes each stream onto the

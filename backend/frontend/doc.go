@@ -16,7 +16,10 @@
 // with the remaining limit when entries at the cut share one), so answers
 // equal the unsplit ones. The first failing part's status and body are the
 // answer; the other parts are canceled. NewWithLimits also applies the
-// limits splitting would escape (max_query_length, max_query_series).
+// limits splitting would escape (max_query_length, max_query_series), and
+// starts range queries within the tenant's retention_period (metric
+// queries at their first step within it), so no cached part past
+// retention is served.
 //
 // The cache is an LRU, bounded in bytes, of raw 200 answers keyed by
 // tenant, canonical query, part and the parameters shaping the answer;

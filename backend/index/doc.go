@@ -13,6 +13,9 @@
 //   - AddChunks, ValidateEntry: the write side, applied by the FSM through
 //     a KV (Has/Set over a Badger transaction, owned by the caller).
 //   - Period, PeriodOf: the 24h periods keys are grouped by.
+//   - Store.TenantPeriods, DropPeriod: retention's side, listing the
+//     periods present and deleting one through a ScanKV, releasing the
+//     objects of the chunks that end in it.
 //
 // Invariants:
 //   - A chunk ref is stored once in every period its [From, Through] covers;

@@ -19,6 +19,12 @@
 //   - RateLimiter: a token bucket (golang.org/x/time/rate) per tenant on
 //     this process (Loki's "local" strategy), goroutine-safe.
 //   - ByteSize: a byte count read as "256KiB", "64MB" or "262144".
+//   - RuntimeConfig, RuntimeLoader: the -runtime-config.file of per-tenant
+//     overrides, applied to Overrides at start and again every reload
+//     period (a broken file keeps the limits in force).
+//
+// The per-tenant retention_period (-store.retention) is read by package
+// retention and by the querier as its lookback bound.
 //
 // Invariants: a Tenant from Overrides has passed Validate (NewOverrides
 // expects a validated Config, Update validates); 0 means unlimited

@@ -12,6 +12,12 @@
 // at most |= filters) from block indexes and timestamps wherever no repeat
 // is possible, and compares lines only where one is.
 //
+// SetLookback bounds every read of a tenant (the three above, series,
+// labels, index stats and volume) to now minus its lookback (the
+// retention period): counting decodes a block straddling the bound rather
+// than counting it from its meta. IndexStats and Volume answer from the
+// index alone (flushed data), as Loki's do.
+//
 // Every read snapshots the ingesters' data before it reads the index, so
 // that a chunk flushed meanwhile (committed to the index, then dropped from
 // the ingester) is found on one side or both, never on neither. In a
