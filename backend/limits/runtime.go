@@ -70,6 +70,8 @@ func ParseRuntimeOverrides(data []byte, defaults Tenant) (map[string]Tenant, err
 			return nil, fmt.Errorf("%w: overrides for an empty tenant ID", ErrInvalidLimit)
 		}
 		t := defaults
+		// Through an encoder and a strict decoder rather than node.Decode,
+		// which cannot refuse unknown keys.
 		var buf bytes.Buffer
 		if err := yaml.NewEncoder(&buf).Encode(&node); err != nil {
 			return nil, fmt.Errorf("overrides for tenant %q: %w", id, err)
